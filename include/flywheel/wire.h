@@ -75,4 +75,35 @@ int fw_wire_amplitude(struct fw_wire_batch *b, const struct fw_json *body, struc
 /* Time from a JSON value (string ISO-8601 or number epoch); 0 ok, -1 absent/invalid. */
 int fw_wire_time(const struct fw_json *v, int64_t *ms);
 
+/* ---- Helpers shared by the mappers in src/ingest/ (src/ingest/wire.c) ---- */
+
+/* Count message `index` and check it: warns "too_large" or "invalid_message"
+ * (not a JSON object) and returns -1 to skip it; 0 to map it. */
+int fw_wire_begin(struct fw_wire_batch *b, uint32_t index, const struct fw_json *msg);
+/* An id as text: a string as is, a number as its decimal text; else empty. */
+struct fw_str fw_wire_id(const struct fw_json *v);
+/* A group id: like fw_wire_id, but an object gives its first member's value
+ * and an array its first element (PostHog $groups, Amplitude groups). */
+struct fw_str fw_wire_group_id(const struct fw_json *v);
+/* The SDK's id (string or number) or, when empty, a fresh random id: 32 hex
+ * digits from getrandom() (such records cannot be deduplicated). */
+struct fw_str fw_wire_message_id(struct fw_wire_batch *b, const struct fw_json *v);
+/* Clock skew to add to event times, from the request's send time `sent`:
+ * received − sent when they differ by more than FW_SKEW_MIN_MS, else 0. */
+int64_t fw_wire_skew(const struct fw_wire_batch *b, const struct fw_json *sent);
+/* Event time of message `index` from `v` plus `skew`; the receive time when v
+ * is absent or null. An unusable value warns "invalid_time" and returns -1. */
+int fw_wire_event_time(struct fw_wire_batch *b, uint32_t index, const struct fw_json *msg,
+		       const struct fw_json *v, int64_t skew, int64_t *ms);
+/* Raw text of a JSON object (empty for anything else). */
+struct fw_str fw_wire_obj(const struct fw_json *v);
+/* Object text without the members named in keys (the raw text when none is
+ * there); empty when v is not an object. */
+struct fw_str fw_wire_obj_without(struct fw_wire_batch *b, const struct fw_json *v,
+				  const char *const *keys, size_t nkeys);
+/* Page/screen properties: {"name":name,"category":category, …props} with any
+ * "name"/"category" of props replaced; props' raw text when both are absent. */
+struct fw_str fw_wire_page_props(struct fw_wire_batch *b, const struct fw_json *props,
+				 const struct fw_json *name, const struct fw_json *category);
+
 #endif
