@@ -594,12 +594,13 @@ int main(int argc, char **argv) {
 
     printf("{\"label\":\"%s\",\"mode\":\"%s\",\"connections\":%d,\"batch\":%d,\"duration_s\":%.3f,\"warmup_s\":%.3f,"
            "\"target_events_per_s\":%.0f,\"events_per_s\":%.0f,\"requests\":%llu,\"ok\":%llu,\"errors\":%llu,"
-           "\"non2xx\":%llu,\"events\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+           "\"non2xx\":%llu,\"events\":%llu,\"acked_events_total\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
            "\"max_ms\":%.3f,\"latency_from\":\"%s\",\"send_p50_ms\":%.3f,\"send_p99_ms\":%.3f,\"send_max_ms\":%.3f,"
            "\"mb_per_s\":%.1f,\"bytes_per_event\":%.0f,\"connects\":%llu,\"run_id\":\"%08x\",\"status\":{",
            g_label, g_rate > 0 ? "open" : "closed", g_conns, g_batch, elapsed, g_warmup, g_rate,
            (double)events / elapsed, (unsigned long long)requests, (unsigned long long)ok,
-           (unsigned long long)errors, (unsigned long long)non2xx, (unsigned long long)events, pct(lat, nlat, 50),
+           (unsigned long long)errors, (unsigned long long)non2xx, (unsigned long long)events,
+           (unsigned long long)(ok * (uint64_t)g_batch), pct(lat, nlat, 50),
            pct(lat, nlat, 90), pct(lat, nlat, 99), pct(lat, nlat, 99.9), nlat ? lat[nlat - 1] : 0.0,
            g_rate > 0 ? "schedule" : "send", pct(slat, nlat, 50), pct(slat, nlat, 99), nlat ? slat[nlat - 1] : 0.0,
            (double)bytes / elapsed / 1e6, (double)body_bytes / ((double)g_pool * g_batch),

@@ -46,6 +46,7 @@ struct fw_scan {
 	uint64_t from_seq, to_seq; /* [from, to); to 0 = no bound */
 	int64_t from_ms, to_ms;    /* event time [from, to); both 0 = no bound */
 	unsigned type_mask;        /* bit (1 << type); 0 = all types */
+	int or_with_group;         /* with type_mask: also records of other types naming an account */
 	const struct fw_str *distinct_ids; /* only records of these ids (user or anonymous) */
 	size_t ndistinct;
 	int newest_first;
@@ -113,6 +114,14 @@ static inline void fw_store_close(struct fw_store *s)
 {
 	if (s)
 		s->ops->close(s);
+}
+
+/* Records the store holds (the next seq to be assigned). */
+static inline uint64_t fw_log_next_seq_of(struct fw_store *s)
+{
+	struct fw_store_stats st;
+	s->ops->stats(s, &st);
+	return st.records;
 }
 
 /* For tests: make the Nth fdatasync of the embedded store fail. */

@@ -353,7 +353,8 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	for (uint64_t k = 0; lo < hi && k < hi - lo; k++) {
 		uint64_t i = q->newest_first ? hi - 1 - k : lo + k;
 		const struct row *r = &s->rows[i];
-		if (q->type_mask && !(q->type_mask & (1u << r->type)))
+		if (q->type_mask && !(q->type_mask & (1u << r->type)) &&
+		    !(q->or_with_group && r->group != UINT32_MAX))
 			continue;
 		if ((q->from_ms || q->to_ms) && !in_range(r->time_ms, q->from_ms, q->to_ms))
 			continue;

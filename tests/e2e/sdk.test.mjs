@@ -61,7 +61,7 @@ const hasMember = (acct, userId) =>
 
 for (const client of CLIENTS) {
   const facts = CLIENT_FACTS[client];
-  describe(`${client} SDK against flywheel`, () => {
+  describe(`${client} SDK against flywheel`, { timeout: 90000 }, () => {
     let srv;
     let firstCounts;
     before(async () => {
@@ -72,7 +72,7 @@ for (const client of CLIENTS) {
     });
 
     it('the SDK reports every call acknowledged', async () => {
-      const r = await runClient(srv.url, client, { fixedIds: FIXED });
+      const r = await runClient(srv.url, client, { fixedIds: FIXED, timeoutMs: 20000 });
       sdkOk(r, client);
     });
 
@@ -138,7 +138,7 @@ for (const client of CLIENTS) {
 
     it('running the scenario again with the same ids changes no counts (dedup)', async () => {
       assert.ok(firstCounts, 'first run counts missing');
-      const r = await runClient(srv.url, client, { fixedIds: FIXED });
+      const r = await runClient(srv.url, client, { fixedIds: FIXED, timeoutMs: 20000 });
       sdkOk(r, client);
       const again = await barrier(srv);
       const before = withoutBarriers(firstCounts.events);
@@ -159,7 +159,7 @@ for (const client of CLIENTS) {
   });
 }
 
-describe('recorded SDK requests replayed byte-for-byte', () => {
+describe('recorded SDK requests replayed byte-for-byte', { timeout: 60000 }, () => {
   let srv;
   before(async () => {
     srv = await start({ writeKeys: WRITE_KEYS, secret: 'sk_replay_e2e', label: 'sdk-replay' });

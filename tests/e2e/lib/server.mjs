@@ -288,9 +288,18 @@ class Server {
     if (err) throw err;
   }
 
-  request(method, p, body, headers = {}, opts = {}) {
+  async request(method, p, body, headers = {}, opts = {}) {
     if (!this.url) throw new Error(`${this.label}: not started`);
-    return request(this.url, method, p, body, headers, opts);
+    try {
+      return await request(this.url, method, p, body, headers, opts);
+    } catch (e) {
+      // say whether the server is still there: a crash shows up here first
+      const st = this.proc?.exitInfo
+        ? `server EXITED (code ${this.proc.exitInfo.code}, signal ${this.proc.exitInfo.signal}); stderr tail:\n${this.stderr.slice(-3000)}`
+        : 'server process still running';
+      e.message = `${method} ${p}: ${e.message} [${st}]`;
+      throw e;
+    }
   }
 
   /** GET with the secret key; returns {status, json, text, headers}. */

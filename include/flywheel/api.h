@@ -1,0 +1,30 @@
+/*
+ * api.h — the read API's answers, as JSON, shared by the HTTP handlers
+ * (src/web/api.c) and the CLI's local mode (`flywheel query --data DIR`).
+ * Each returns 0, FW_ENOTFOUND, or another error with err filled.
+ */
+#ifndef FLYWHEEL_API_H
+#define FLYWHEEL_API_H
+
+#include "flywheel/event.h"
+#include "flywheel/server.h"
+
+/* A time range from optional "from"/"to" strings (YYYY-MM-DD or ISO-8601);
+ * both absent = all time. `to` is exclusive. */
+int fw_api_range(const char *from, const char *to, int64_t *from_ms, int64_t *to_ms,
+		 struct fw_err *err);
+
+int fw_api_events_count(struct fw_server *s, int64_t from, int64_t to, struct fw_buf *out);
+int fw_api_events_daily(struct fw_server *s, int64_t from, int64_t to, const char *event,
+			struct fw_buf *out);
+int fw_api_events_latest(struct fw_server *s, size_t limit, struct fw_buf *out, struct fw_err *err);
+int fw_api_person(struct fw_server *s, struct fw_str distinct_id, struct fw_buf *out,
+		  struct fw_err *err);
+int fw_api_account(struct fw_server *s, struct fw_str group_id, struct fw_buf *out,
+		   struct fw_err *err);
+int fw_api_warnings(struct fw_server *s, size_t limit, struct fw_buf *out, struct fw_err *err);
+
+/* One event as the API shows it. */
+void fw_api_event_json(struct fw_buf *b, const struct fw_event *e);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * cmd.h — subcommands. Each is one entry in src/main.c's table and one file in
+ * src/cmd/. Only these functions print to the terminal and choose exit codes.
+ */
+#ifndef FLYWHEEL_CMD_H
+#define FLYWHEEL_CMD_H
+
+int fw_cmd_serve(int argc, char **argv);
+int fw_cmd_import(int argc, char **argv);
+int fw_cmd_query(int argc, char **argv);
+
+/* Shared option helpers for src/cmd/. */
+int fw_cmd_wants_help(int argc, char **argv);
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. */
+int fw_cmd_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* The data directory: --data, else FLYWHEEL_DATA, else ./flywheel-data. */
+const char *fw_cmd_default_data(void);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * meta.h — people, identities, accounts, memberships, keys and ingestion
+ * warnings, in SQLite (WAL mode, synchronous=FULL).
+ *
+ * People and accounts are derived from the event log: fw_meta_apply reads the
+ * records the store holds past `applied_seq` and applies identify, alias and
+ * group calls and account memberships, recording the new applied_seq in the
+ * same transaction. After a crash the next apply picks up where the last
+ * committed one stopped, so the database always catches up with the log.
+ *
+ * Identity rules (DESIGN.md): identify (with both ids), alias, $identify and
+ * $create_alias join ids into one person; a track carrying both ids joins
+ * nothing. Two people who are both identified are never merged: the request
+ * is refused and recorded as a warning ("merge_refused"). Traits: the latest
+ * by event time wins, key by key.
+ *
+ * Thread-safe: one connection behind a mutex.
+ */
+#ifndef FLYWHEEL_META_H
+#define FLYWHEEL_META_H
+
+#include "flywheel/base.h"
+#include "flywheel/store.h"
+
+struct fw_meta;
+
+int fw_meta_open(const char *path, struct fw_meta **out, struct fw_err *err);
+void fw_meta_close(struct fw_meta *m);
+
+uint64_t fw_meta_applied_seq(struct fw_meta *m);
+/* Apply the store's durable records from applied_seq on, in transactions of at
+ * most `batch` records. *applied receives how many were looked at. */
+int fw_meta_apply(struct fw_meta *m, struct fw_store *s, size_t batch, uint64_t *applied,
+		  struct fw_err *err);
+
+/* Ingestion warnings (bounded table: the newest 10,000 are kept). */
+int fw_meta_warn(struct fw_meta *m, int64_t time_ms, const char *source, const char *reason,
+		 const char *message, struct fw_str sample);
+int fw_meta_warnings_json(struct fw_meta *m, size_t limit, struct fw_buf *out);
+uint64_t fw_meta_warning_count(struct fw_meta *m);
+
+/* Keys: kind is "write" or "secret". */
+int fw_meta_key_add(struct fw_meta *m, const char *kind, const char *key, struct fw_err *err);
+/* Fills `out` with the first key of that kind, or returns FW_ENOTFOUND. */
+int fw_meta_key_get(struct fw_meta *m, const char *kind, char *out, size_t n);
+/* Appends every key of that kind, comma-separated. */
+void fw_meta_keys_list(struct fw_meta *m, const char *kind, struct fw_buf *out);
+
+/* A person found by any of their distinct ids. Fills `ids` (arena-allocated)
+ * with all the person's distinct ids, and `json` with the fields of the person
+ * object except events: "id","user_id","distinct_ids","traits","accounts".
+ * FW_ENOTFOUND if no person has that id. */
+int fw_meta_person(struct fw_meta *m, struct fw_str distinct_id, struct fw_arena *a,
+		   struct fw_str **ids, size_t *nids, struct fw_buf *json);
+/* An account by its group id: "id","traits","members","first_seen". */
+int fw_meta_account(struct fw_meta *m, struct fw_str group_id, struct fw_buf *json);
+
+#endif

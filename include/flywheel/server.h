@@ -1,0 +1,64 @@
+/*
+ * server.h — one open data directory: the event store, the metadata database,
+ * the keys, and the background thread that applies the log to people and
+ * accounts. `serve`, `import` and `query` all open one.
+ *
+ * Data directory layout:
+ *   DIR/log/NNNNNNNN.fwlog   the write-ahead event log (src/store/log.c)
+ *   DIR/meta.db              SQLite: people, accounts, keys, warnings (src/meta/meta.c)
+ *   DIR/LOCK                 held (flock) by the one process that writes DIR
+ */
+#ifndef FLYWHEEL_SERVER_H
+#define FLYWHEEL_SERVER_H
+
+#include "flywheel/base.h"
+#include "flywheel/http.h"
+#include "flywheel/meta.h"
+#include "flywheel/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct fw_server_options {
+	const char *data_dir;
+	uint64_t min_free_bytes;
+	int apply_in_background; /* start the people/accounts applier thread */
+	void (*notice)(void *ctx, const char *msg); /* start-up notices (torn tail …) */
+	void *notice_ctx;
+};
+
+struct fw_server {
+	char data_dir[4096];
+	struct fw_store *store;
+	struct fw_meta *meta;
+	char **write_keys, **secret_keys;
+	size_t nwrite, nsecret;
+	int lock_fd;
+	pthread_t applier;
+	int applier_running;
+	atomic_int stop;
+	atomic_ullong requests, events_stored, duplicates, rejected;
+};
+
+/* Open (creating if needed) a data directory for writing. Fails if another
+ * process holds it. */
+int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, struct fw_err *err);
+void fw_server_close(struct fw_server *s);
+
+/* Keys: from FLYWHEEL_WRITE_KEY / FLYWHEEL_SECRET_KEY (comma-separated lists),
+ * else the ones stored in the data directory, else a new pair is created and
+ * stored. *created is set when a new pair was made (serve prints it). */
+int fw_server_load_keys(struct fw_server *s, int *created, struct fw_err *err);
+/* 1 if `key` may write (a write or secret key) / read (a secret key). */
+int fw_server_can_write(struct fw_server *s, struct fw_str key);
+int fw_server_can_read(struct fw_server *s, struct fw_str key);
+
+/* Apply every durable record to people and accounts now (readers call this
+ * so that what was acknowledged is visible). */
+int fw_server_catch_up(struct fw_server *s, struct fw_err *err);
+
+/* Route tables: ingest (src/ingest/ingest.c) and the read API (src/web/api.c). */
+extern const struct fw_route fw_ingest_routes[], fw_api_routes[];
+extern const size_t fw_ningest_routes, fw_napi_routes;
+
+#endif

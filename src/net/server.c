@@ -1,0 +1,210 @@
+/* server.c — an open data directory: store, metadata, keys, applier (server.h). */
+#include "flywheel/server.h"
+#include "flywheel/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void *applier_main(void *arg)
+{
+	struct fw_server *s = arg;
+	while (!atomic_load(&s->stop)) {
+		uint64_t n = 0;
+		struct fw_err err = {0};
+		if (fw_meta_apply(s->meta, s->store, 50000, &n, &err)) {
+			fprintf(stderr, "flywheel: %s (will retry)\n", err.msg);
+			sleep(1);
+		} else if (n == 0) {
+			usleep(20000);
+		}
+	}
+	return NULL;
+}
+
+int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, struct fw_err *err)
+{
+	struct fw_server *s = fw_xcalloc(1, sizeof *s);
+	s->lock_fd = -1;
+	snprintf(s->data_dir, sizeof s->data_dir, "%s", opt->data_dir);
+	if (mkdir(s->data_dir, 0755) && errno != EEXIST) {
+		free(s);
+		return fw_error(err, FW_EIO, "cannot create data directory %s: %s", opt->data_dir,
+				strerror(errno));
+	}
+	char path[4200];
+	snprintf(path, sizeof path, "%s/LOCK", s->data_dir);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		if (s->lock_fd >= 0)
+			close(s->lock_fd);
+		free(s);
+		return fw_error(err, FW_EAGAIN,
+				"data directory %s is in use by another flywheel process (%s); stop it "
+				"first, or use --url to talk to it",
+				opt->data_dir, strerror(e));
+	}
+	struct fw_store_options so = {
+		.min_free_bytes = opt->min_free_bytes,
+		.notice = opt->notice,
+		.notice_ctx = opt->notice_ctx,
+	};
+	int rc = fw_store_open_embedded(s->data_dir, &so, &s->store, err);
+	if (!rc) {
+		snprintf(path, sizeof path, "%s/meta.db", s->data_dir);
+		rc = fw_meta_open(path, &s->meta, err);
+	}
+	if (!rc && fw_meta_applied_seq(s->meta) > fw_log_next_seq_of(s->store)) {
+		rc = fw_error(err, FW_ECORRUPT,
+			      "%s is ahead of the event log (it has applied records the log no longer "
+			      "holds): the log was replaced or truncated by hand",
+			      path);
+	}
+	if (rc) {
+		fw_server_close(s);
+		return rc;
+	}
+	if (opt->apply_in_background) {
+		pthread_create(&s->applier, NULL, applier_main, s);
+		s->applier_running = 1;
+	}
+	*out = s;
+	return 0;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+void fw_server_close(struct fw_server *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->stop, 1);
+	if (s->applier_running)
+		pthread_join(s->applier, NULL);
+	if (s->meta && s->store) {
+		/* leave the database caught up with the log */
+		struct fw_err err;
+		fw_server_catch_up(s, &err);
+	}
+	fw_meta_close(s->meta);
+	fw_store_close(s->store);
+	free_keys(s->write_keys, s->nwrite);
+	free_keys(s->secret_keys, s->nsecret);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	free(s);
+}
+
+int fw_server_catch_up(struct fw_server *s, struct fw_err *err)
+{
+	for (;;) {
+		uint64_t n = 0;
+		int rc = fw_meta_apply(s->meta, s->store, 100000, &n, err);
+		if (rc || n == 0)
+			return rc;
+	}
+}
+
+static void split_keys(const char *list, char ***keys, size_t *n)
+{
+	const char *p = list;
+	while (*p) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		const char *t = e;
+		while (t > p && t[-1] == ' ')
+			t--;
+		if (t > p) {
+			*keys = fw_xrealloc(*keys, (*n + 1) * sizeof **keys);
+			char *k = fw_xmalloc((size_t)(t - p) + 1);
+			memcpy(k, p, (size_t)(t - p));
+			k[t - p] = 0;
+			(*keys)[(*n)++] = k;
+		}
+		p = e;
+	}
+}
+
+static void random_key(const char *prefix, char *out, size_t hexbytes)
+{
+	uint8_t r[32];
+	if (getrandom(r, hexbytes, 0) != (ssize_t)hexbytes)
+		for (size_t i = 0; i < hexbytes; i++)
+			r[i] = (uint8_t)(rand() ^ (fw_mono_ns() >> (i % 16)));
+	size_t n = strlen(prefix);
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < hexbytes; i++)
+		sprintf(out + n + 2 * i, "%02x", r[i]);
+}
+
+int fw_server_load_keys(struct fw_server *s, int *created, struct fw_err *err)
+{
+	*created = 0;
+	const char *w = getenv("FLYWHEEL_WRITE_KEY"), *k = getenv("FLYWHEEL_SECRET_KEY");
+	if (w && *w)
+		split_keys(w, &s->write_keys, &s->nwrite);
+	if (k && *k)
+		split_keys(k, &s->secret_keys, &s->nsecret);
+	struct fw_buf stored = {0};
+	if (!s->nwrite) {
+		fw_meta_keys_list(s->meta, "write", &stored);
+		if (stored.len)
+			split_keys(stored.data, &s->write_keys, &s->nwrite);
+		fw_buf_reset(&stored);
+	}
+	if (!s->nsecret) {
+		fw_meta_keys_list(s->meta, "secret", &stored);
+		if (stored.len)
+			split_keys(stored.data, &s->secret_keys, &s->nsecret);
+	}
+	fw_buf_release(&stored);
+	int rc = 0;
+	if (!s->nwrite) {
+		char key[80];
+		random_key("wk_", key, 16);
+		rc = fw_meta_key_add(s->meta, "write", key, err);
+		split_keys(key, &s->write_keys, &s->nwrite);
+		*created = 1;
+	}
+	if (!rc && !s->nsecret) {
+		char key[80];
+		random_key("sk_", key, 24);
+		rc = fw_meta_key_add(s->meta, "secret", key, err);
+		split_keys(key, &s->secret_keys, &s->nsecret);
+		*created = 1;
+	}
+	return rc;
+}
+
+static int key_in(char **keys, size_t n, struct fw_str key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(keys[i]) == key.len && memcmp(keys[i], key.p, key.len) == 0)
+			return 1;
+	return 0;
+}
+
+int fw_server_can_write(struct fw_server *s, struct fw_str key)
+{
+	return key.len && (key_in(s->write_keys, s->nwrite, key) ||
+			   key_in(s->secret_keys, s->nsecret, key));
+}
+
+int fw_server_can_read(struct fw_server *s, struct fw_str key)
+{
+	return key.len && key_in(s->secret_keys, s->nsecret, key);
+}
