@@ -1,8 +1,8 @@
 # Flywheel — `make help` lists the targets.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Iinclude -pthread -msse4.2
-LDLIBS  += -lmicrohttpd -lsqlite3 -lz -lxxhash -lm -pthread
+override CFLAGS += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Iinclude -pthread -msse4.2
+override LDLIBS += -lmicrohttpd -lsqlite3 -lz -lxxhash -lm -pthread
 BUILD   ?= build
 
 LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*/*.c))
