@@ -46,7 +46,7 @@ asan: ## build into build-asan/ with -fsanitize=address,undefined and run unit +
 deps: ## install build and test dependencies (Debian 12; needs root)
 	scripts/install-deps.sh
 
-bench: $(BUILD)/flywheel ## benchmarks: ingest over HTTP, import, JSON parser vs jansson
+bench: $(BUILD)/flywheel $(BUILD)/json_bench ## benchmarks: ingest over HTTP, import, JSON parser vs jansson
 	bench/run.sh
 
 crash-long: $(BUILD)/flywheel ## long kill -9 crash test (minutes)
@@ -65,3 +65,6 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 -include $(DEPS)
+
+$(BUILD)/json_bench: bench/json_bench.c $(BUILD)/libflywheel.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -ljansson $(LDLIBS)
