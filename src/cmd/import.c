@@ -220,9 +220,9 @@ int fw_cmd_import(int argc, char **argv)
 	if (!rc)
 		rc = fw_store_wait(im.srv->store, im.ticket, &err);
 	int64_t stored_ns = fw_mono_ns();
+	progress(&im, start, 1); /* the rate to durable events */
 	if (!rc)
 		rc = fw_server_catch_up(im.srv, &err);
-	progress(&im, start, 1);
 	if (rc) {
 		fprintf(stderr, "flywheel import: %s\n", err.msg);
 		fprintf(stderr, "flywheel import: stopped; what was stored before the error is kept, and "

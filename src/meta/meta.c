@@ -64,6 +64,7 @@ enum {
 	Q_MEMBER_SET,
 	Q_APPLIED_SET,
 	Q_WARN_ADD,
+	Q_ACCOUNT_SEEN,
 	Q_COUNT
 };
 
@@ -83,6 +84,7 @@ static const char *const SQL[Q_COUNT] = {
 			 " first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
 			 " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)",
 	[Q_APPLIED_SET] = "UPDATE state SET value = ?1 WHERE key = 'applied_seq'",
+	[Q_ACCOUNT_SEEN] = "UPDATE accounts SET first_seen_ms = ?2 WHERE id = ?1 AND first_seen_ms > ?2",
 	[Q_WARN_ADD] = "INSERT INTO warnings(time_ms, source, reason, message, sample) VALUES(?1,?2,?3,?4,?5)",
 };
 
@@ -372,9 +374,10 @@ static int64_t ensure_account(struct fw_meta *m, struct fw_str gid, int64_t t)
 {
 	int64_t aid = lookup_id(m, Q_ACCOUNT_GET, gid);
 	if (aid) {
-		exec_fmt(m, "UPDATE accounts SET first_seen_ms = min(first_seen_ms, %lld) WHERE id = %lld",
-			 t, aid);
-		return aid;
+		sqlite3_stmt *s = stmt(m, Q_ACCOUNT_SEEN);
+		sqlite3_bind_int64(s, 1, aid);
+		sqlite3_bind_int64(s, 2, t);
+		return step_done(s) ? -1 : aid;
 	}
 	sqlite3_stmt *s = stmt(m, Q_ACCOUNT_ADD);
 	bind_str(s, 1, gid);

@@ -216,6 +216,10 @@ class Server {
     try {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       const f = path.join(ARTIFACTS, `${this.label.replace(/[^\w.-]+/g, '_')}.log`);
+      if (!this.logStarted) {
+        fs.writeFileSync(f, ''); // one log per server object per test run
+        this.logStarted = true;
+      }
       fs.appendFileSync(f, `==== run ${this.starts} (${tag}) data=${this.dataDir} url=${this.url}\n${this.stderr}\n`);
     } catch { /* best effort */ }
     this.history.push(this.stderr);
