@@ -63,6 +63,7 @@ static long g_max_requests = 5000000;
 static double g_timeout = 10;
 static int g_pool = 16;
 static int g_dump = 0;
+static const char *g_timeline = NULL;
 
 /* ---------- shared state ---------- */
 static double g_t0, g_measure_start, g_deadline;
@@ -148,10 +149,13 @@ typedef struct {
     uint64_t seq;
     /* results */
     float *lat, *slat; /* from schedule (== send in closed loop), from send */
+    float *at;         /* scheduled send time, s after the measure start */
     size_t nlat, caplat;
     uint64_t requests, ok, errors, non2xx, events, bytes, connects;
     uint64_t status[600];
     double t_last;
+    double max_lat, max_at; /* worst latency (s) and its send time relative to the measure start */
+    uint64_t slow100;       /* acknowledged requests slower than 100 ms */
     /* response reader */
     char rb[65536];
     size_t rs, re; /* unread bytes are rb[rs..re) */
@@ -371,18 +375,20 @@ static int read_response(conn_t *c, int fd, int *close_after, char *snip, size_t
     return status;
 }
 
-static void record(conn_t *c, double lat_sched, double lat_send) {
+static void record(conn_t *c, double lat_sched, double lat_send, double at) {
     if (c->nlat == c->caplat) {
         c->caplat = c->caplat ? c->caplat * 2 : 4096;
         c->lat = realloc(c->lat, c->caplat * sizeof(float));
         c->slat = realloc(c->slat, c->caplat * sizeof(float));
-        if (!c->lat || !c->slat) {
+        c->at = realloc(c->at, c->caplat * sizeof(float));
+        if (!c->lat || !c->slat || !c->at) {
             fprintf(stderr, "loadgen: out of memory\n");
             exit(2);
         }
     }
     c->lat[c->nlat] = (float)(lat_sched * 1e3);
     c->slat[c->nlat] = (float)(lat_send * 1e3);
+    c->at[c->nlat] = (float)at;
     c->nlat++;
 }
 
@@ -446,7 +452,9 @@ static void *conn_main(void *arg) {
             if (t_send >= g_measure_start) {
                 c->events += (uint64_t)g_batch;
                 c->bytes += bd->len;
-                record(c, t_done - sched, t_done - t_send);
+                record(c, t_done - sched, t_done - t_send, sched - g_measure_start);
+                if (t_done - sched > c->max_lat) c->max_lat = t_done - sched, c->max_at = sched - g_measure_start;
+                if (t_done - sched > 0.1) c->slow100++;
             }
         } else {
             c->non2xx++;
@@ -477,7 +485,9 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loadgen --url http://HOST:PORT [--path /v1/batch] --key KEY [--connections N] [--duration S]\n"
             "               [--warmup S] [--batch N] [--rate EVENTS_PER_S] [--seed N] [--max-requests N]\n"
-            "               [--timeout S] [--pool N] [--label TEXT] [--dump]\n");
+            "               [--timeout S] [--pool N] [--label TEXT] [--dump] [--timeline FILE]\n"
+            "  --timeline FILE  write one line per 100 ms of the run: start s, acked requests sent then,\n"
+            "                   their max latency ms (from schedule), max latency ms (from send)\n");
     exit(2);
 }
 
@@ -501,6 +511,7 @@ int main(int argc, char **argv) {
         else if (OPT("--pool")) g_pool = atoi(v);
         else if (OPT("--label")) g_label = v;
         else if (!strcmp(a, "--dump")) g_dump = 1;
+        else if (OPT("--timeline")) g_timeline = v;
         else usage();
 #undef OPT
     }
@@ -563,8 +574,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < g_conns; i++) pthread_join(cs[i].th, NULL);
 
     uint64_t requests = 0, ok = 0, errors = 0, non2xx = 0, events = 0, bytes = 0, connects = 0;
-    uint64_t status[600] = {0};
+    uint64_t status[600] = {0}, slow100 = 0;
     size_t nlat = 0;
+    double max_lat = 0, max_at = 0;
     double t_end = g_deadline;
     for (int i = 0; i < g_conns; i++) {
         requests += cs[i].requests;
@@ -577,6 +589,8 @@ int main(int argc, char **argv) {
         nlat += cs[i].nlat;
         if (cs[i].t_last > t_end) t_end = cs[i].t_last;
         for (int s = 0; s < 600; s++) status[s] += cs[i].status[s];
+        slow100 += cs[i].slow100;
+        if (cs[i].max_lat > max_lat) max_lat = cs[i].max_lat, max_at = cs[i].max_at;
     }
     float *lat = malloc((nlat + 1) * sizeof(float)), *slat = malloc((nlat + 1) * sizeof(float));
     size_t p = 0;
@@ -587,6 +601,30 @@ int main(int argc, char **argv) {
         }
         p += cs[i].nlat;
     }
+    if (g_timeline) {
+        size_t nb = (size_t)(g_duration * 10) + 2;
+        uint64_t *cnt = calloc(nb, sizeof *cnt);
+        float *mx = calloc(nb, sizeof *mx), *smx = calloc(nb, sizeof *smx);
+        for (int i = 0; i < g_conns; i++)
+            for (size_t j = 0; j < cs[i].nlat; j++) {
+                double a = cs[i].at[j] < 0 ? 0 : cs[i].at[j];
+                size_t b = (size_t)(a * 10);
+                if (b >= nb) b = nb - 1;
+                cnt[b]++;
+                if (cs[i].lat[j] > mx[b]) mx[b] = cs[i].lat[j];
+                if (cs[i].slat[j] > smx[b]) smx[b] = cs[i].slat[j];
+            }
+        FILE *tf = fopen(g_timeline, "w");
+        if (tf) {
+            fprintf(tf, "# t_s requests max_ms send_max_ms\n");
+            for (size_t b = 0; b < nb; b++)
+                fprintf(tf, "%.1f %llu %.1f %.1f\n", (double)b / 10, (unsigned long long)cnt[b], mx[b], smx[b]);
+            fclose(tf);
+        } else {
+            perror(g_timeline);
+        }
+        free(cnt), free(mx), free(smx);
+    }
     qsort(lat, nlat, sizeof(float), cmpf);
     qsort(slat, nlat, sizeof(float), cmpf);
     double elapsed = t_end - g_measure_start;
@@ -596,14 +634,14 @@ int main(int argc, char **argv) {
            "\"target_events_per_s\":%.0f,\"events_per_s\":%.0f,\"requests\":%llu,\"ok\":%llu,\"errors\":%llu,"
            "\"non2xx\":%llu,\"events\":%llu,\"acked_events_total\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
            "\"max_ms\":%.3f,\"latency_from\":\"%s\",\"send_p50_ms\":%.3f,\"send_p99_ms\":%.3f,\"send_max_ms\":%.3f,"
-           "\"mb_per_s\":%.1f,\"bytes_per_event\":%.0f,\"connects\":%llu,\"run_id\":\"%08x\",\"status\":{",
+           "\"max_at_s\":%.3f,\"slow_over_100ms\":%llu,\"mb_per_s\":%.1f,\"bytes_per_event\":%.0f,\"connects\":%llu,\"run_id\":\"%08x\",\"status\":{",
            g_label, g_rate > 0 ? "open" : "closed", g_conns, g_batch, elapsed, g_warmup, g_rate,
            (double)events / elapsed, (unsigned long long)requests, (unsigned long long)ok,
            (unsigned long long)errors, (unsigned long long)non2xx, (unsigned long long)events,
            (unsigned long long)(ok * (uint64_t)g_batch), pct(lat, nlat, 50),
            pct(lat, nlat, 90), pct(lat, nlat, 99), pct(lat, nlat, 99.9), nlat ? lat[nlat - 1] : 0.0,
            g_rate > 0 ? "schedule" : "send", pct(slat, nlat, 50), pct(slat, nlat, 99), nlat ? slat[nlat - 1] : 0.0,
-           (double)bytes / elapsed / 1e6, (double)body_bytes / ((double)g_pool * g_batch),
+           max_at, (unsigned long long)slow100, (double)bytes / elapsed / 1e6, (double)body_bytes / ((double)g_pool * g_batch),
            (unsigned long long)connects, (unsigned)g_run_id);
     int first = 1;
     for (int s = 0; s < 600; s++)

@@ -31,6 +31,25 @@ const conns = (fwMax || nMax || {}).connections, batch = (fwMax || nMax || {}).b
 const bpe = (fwMax || nMax || {}).bytes_per_event;
 const clean = (o) => o && o.errors === 0 && o.non2xx === 0;
 
+// stalls: 100 ms windows holding a request whose send->ack time exceeded 100 ms
+const logsDir = path.join(path.dirname(outFile), 'logs');
+function stalls(phase) {
+  let txt;
+  try { txt = fs.readFileSync(path.join(logsDir, `${phase}.timeline.txt`), 'utf8'); } catch { return null; }
+  const out = [];
+  for (const l of txt.split('\n')) {
+    if (!l || l[0] === '#') continue;
+    const [t, , , smx] = l.split(' ').map(Number);
+    if (smx > 100) {
+      const last = out[out.length - 1];
+      if (last && t - last.to <= 0.11) { last.to = t; last.max = Math.max(last.max, smx); } else out.push({ from: t, to: t, max: smx });
+    }
+  }
+  return out;
+}
+const stallText = (st) => st.length === 0 ? 'none'
+  : st.slice(0, 6).map((x) => `${x.from.toFixed(1)} s (${Math.round(x.max)} ms)`).join(', ') + (st.length > 6 ? `, … ${st.length} in all` : '');
+
 // ---- HTTP ingest
 if (fwMax) {
   F.ingest_events_per_s = fwMax.events_per_s;
@@ -39,6 +58,10 @@ if (fwMax) {
   row(`flywheel HTTP ingest, closed loop (${conns} conns x ${batch} events)`, `${fmt(fwMax.events_per_s)} events/s`,
     `>= ${fmt(GOALS.ingest_events_per_s)}`, results.pass.ingest_events_per_s);
   sub('ack latency p50 / p99 / max', `${ms(fwMax.p50_ms)} / ${ms(fwMax.p99_ms)} / ${ms(fwMax.max_ms)}`);
+  if (fwMax.max_at_s !== undefined)
+    sub('worst request / requests over 100 ms', `sent ${fwMax.max_at_s.toFixed(1)} s into the run / ${fwMax.slow_over_100ms}`);
+  const st = stalls('flywheel_max');
+  if (st) { F.ingest_stalls = st; sub('stalls (request > 100 ms send->ack), at', stallText(st)); }
   sub('request bodies', `${fmt(fwMax.mb_per_s, 1)} MB/s, ${fmt(fwMax.requests)} requests`);
   sub('errors / non-2xx', `${fwMax.errors} / ${fwMax.non2xx}  ${JSON.stringify(fwMax.status)}`);
 } else {
@@ -56,6 +79,10 @@ if (fwHalf) {
     `<= ${GOALS.half_rate_p99_ms} ms`, results.pass.half_rate_p99_ms);
   sub('achieved rate', `${fmt(fwHalf.events_per_s)} events/s`);
   sub('ack latency p50 / p99 / max (from schedule)', `${ms(fwHalf.p50_ms)} / ${ms(fwHalf.p99_ms)} / ${ms(fwHalf.max_ms)}`);
+  if (fwHalf.max_at_s !== undefined)
+    sub('worst request / requests over 100 ms', `scheduled ${fwHalf.max_at_s.toFixed(1)} s into the run / ${fwHalf.slow_over_100ms}`);
+  const st = stalls('flywheel_half');
+  if (st) { F.half_rate_stalls = st; sub('stalls (request > 100 ms send->ack), at', stallText(st)); }
   sub('same, from actual send', `${ms(fwHalf.send_p50_ms)} / ${ms(fwHalf.send_p99_ms)} / ${ms(fwHalf.send_max_ms)}`);
   sub('errors / non-2xx', `${fwHalf.errors} / ${fwHalf.non2xx}  ${JSON.stringify(fwHalf.status)}`);
 } else {
@@ -103,7 +130,13 @@ if (imp) {
   row(`flywheel import (${fileDesc})`, `${fmt(imp.events_per_s)} events/s`, `>= ${fmt(GOALS.import_events_per_s)}`,
     results.pass.import_events_per_s);
   sub('throughput / time / exit', `${fmt(imp.mb_per_s, 1)} MB/s, ${imp.seconds.toFixed(2)} s, exit ${imp.exit}`);
-  if (notes.flywheel_import_count) sub('check', notes.flywheel_import_count);
+  const ic = raw.flywheel_import_count;
+  if (ic) {
+    results.pass.import_events_counted = ic.count === ic.expected;
+    F.import_counted_events = ic.count;
+    row('imported events found by /api/v1/events/count', `${fmt(ic.count)} of ${fmt(ic.expected)} (track+page)`, '= all',
+      results.pass.import_events_counted);
+  }
 } else {
   row('flywheel import', 'not measured', `>= ${fmt(GOALS.import_events_per_s)}`, false);
   results.pass.import_events_per_s = false;
@@ -123,7 +156,13 @@ if (ch) {
 // ---- json_bench hook
 if (raw.json_bench) {
   const j = { ...raw.json_bench }; delete j.raw;
-  row('json_bench', Object.keys(j).length ? JSON.stringify(j).slice(0, 90) : 'see bench/out/logs/json_bench.out');
+  if (j.flywheel_mb_s !== undefined && j.jansson_mb_s !== undefined) {
+    F.json_flywheel_mb_s = j.flywheel_mb_s; F.json_jansson_mb_s = j.jansson_mb_s;
+    row('JSON parser (json_bench), 100-event Segment batch', `${fmt(j.flywheel_mb_s)} MB/s`);
+    sub('jansson / ratio flywheel/jansson', `${fmt(j.jansson_mb_s)} MB/s / ${Number(j.ratio).toFixed(2)}x`);
+  } else {
+    row('json_bench', Object.keys(j).length ? JSON.stringify(j).slice(0, 90) : 'see bench/out/logs/json_bench.out');
+  }
 }
 
 // ---- print
@@ -138,7 +177,7 @@ console.log(`${'figure'.padEnd(w0)}  ${'measured'.padEnd(w1)}  ${'goal'.padEnd(w
 console.log(line);
 for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`);
 console.log(line);
-const other = Object.entries(notes).filter(([k]) => !['machine', 'data_fs', 'flywheel_import_count', 'clickhouse'].includes(k));
+const other = Object.entries(notes).filter(([k]) => !['machine', 'data_fs', 'clickhouse'].includes(k));
 for (const [k, v] of other) console.log(`${k}: ${v}`);
 if (ch) console.log(`clickhouse: ${ch.what}`);
 console.log(`results: ${outFile}; logs: ${path.join(path.dirname(outFile), 'logs')}`);

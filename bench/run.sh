@@ -12,7 +12,7 @@
 #     -> events/s and MB/s                                (goal >= 1,000,000 events/s)
 #     and the same file loaded by ClickHouse (INSERT ... FORMAT JSONEachRow into
 #     a MergeTree table on a private clickhouse-server) -> ratio
-#  5. bench/out/json_bench, if it has been built
+#  5. json_bench (our JSON parser vs jansson), if build/json_bench or bench/out/json_bench exists
 # Prints a table and writes bench/out/results.json. Every server it starts
 # listens on 127.0.0.1 only and is killed on exit.
 #
@@ -139,7 +139,7 @@ note machine "$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' 
 run_load() {
     local phase=$1 url=$2; shift 2
     "$OUT/loadgen" --url "$url" --path /v1/batch --key "$WRITE_KEY" --connections "$CONNS" \
-        --duration "$DURATION" --warmup "$WARMUP" --batch "$BATCH" --label "$phase" "$@" \
+        --duration "$DURATION" --warmup "$WARMUP" --batch "$BATCH" --label "$phase" --timeline "$LOGS/$phase.timeline.txt" "$@" \
         >"$R/$phase.json" 2>"$LOGS/$phase.loadgen.err"
     local rc=$?
     if [ $rc -ne 0 ] || [ ! -s "$R/$phase.json" ]; then
@@ -251,10 +251,13 @@ if [ -s "$R/import_file.json" ] && [ $FLYWHEEL_OK = 1 ]; then
         if wait_ready "$LOGS/flywheel-import-verify.log" "$VP" "flywheel: listening on" 60; then
             ICOUNT=$(curl -s -m 30 -H "Authorization: Bearer $SECRET_KEY" "http://127.0.0.1:$IP/api/v1/events/count" |
                 node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).total)}catch{console.log("")}})')
-            echo "   stored after import: ${ICOUNT:-?} of $(jget "$R/import_file.json" lines) lines" >&2
-            note flywheel_import_count "${ICOUNT:-unknown} events counted after import, of $(jget "$R/import_file.json" lines) lines"
+            # /api/v1/events/count counts events (track, page); identify/group lines are not events
+            EXPECT=$(node -e 'const o=require(process.argv[1]);console.log(o.track+o.page)' "$R/import_file.json")
+            echo "   /api/v1/events/count after import: ${ICOUNT:-?}, expected $EXPECT (track+page lines)" >&2
+            node -e 'require("fs").writeFileSync(process.argv[1],JSON.stringify({expected:+process.argv[2],count:process.argv[3]===""?null:+process.argv[3]}))' \
+                "$R/flywheel_import_count.json" "$EXPECT" "${ICOUNT:-}"
         else
-            note flywheel_import_count "could not start serve on the imported data to count it"
+            note flywheel_import_check "could not start serve on the imported data to count it"
         fi
         stop_pid "$VP" "flywheel serve (import check)"
     fi
@@ -365,11 +368,20 @@ fi
 rm -f "$IMPORT_FILE"
 
 # ---------------------------------------------------------------- JSON parser micro-benchmark (hook)
-# bench/out/json_bench is built by whoever adds bench/json_bench.c; its stdout is
-# kept verbatim, and a last line that is a JSON object is put into results.json.
-if [ -x "$OUT/json_bench" ]; then
-    say "json_bench"
-    timeout 120 "$OUT/json_bench" >"$LOGS/json_bench.out" 2>&1
+# json_bench (bench/json_bench.c) is built by the Makefile next to the flywheel
+# binary (build/json_bench; `make bench` depends on it) or may be dropped into
+# bench/out/. Its output is kept verbatim; a last line that is a JSON object is
+# put into results.json.
+JSON_BENCH=""
+for jb in "$OUT/json_bench" "$(dirname "$FLYWHEEL_BIN")/json_bench"; do
+    [ -x "$jb" ] && { JSON_BENCH=$jb; break; }
+done
+if [ -z "$JSON_BENCH" ] && [ -f "$BENCH/json_bench.c" ] && [ "$FLYWHEEL_BIN" = "$ROOT/build/flywheel" ]; then
+    make -C "$ROOT" build/json_bench >>"$LOGS/make.log" 2>&1 && JSON_BENCH=$ROOT/build/json_bench
+fi
+if [ -n "$JSON_BENCH" ]; then
+    say "json_bench ($JSON_BENCH)"
+    timeout 120 "$JSON_BENCH" >"$LOGS/json_bench.out" 2>&1
     echo "json_bench exit $?" >>"$LOGS/json_bench.out"
     cat "$LOGS/json_bench.out" >&2
     node -e 'const fs=require("fs");const l=fs.readFileSync(process.argv[1],"utf8").trim().split("\n").filter(x=>x.startsWith("{"));let o={raw:fs.readFileSync(process.argv[1],"utf8")};try{o=Object.assign(JSON.parse(l[l.length-1]),o)}catch{}fs.writeFileSync(process.argv[2],JSON.stringify(o))' \

@@ -190,7 +190,8 @@ void *fw_arena_alloc(struct fw_arena *a, size_t n)
 char *fw_arena_strndup(struct fw_arena *a, const char *s, size_t n)
 {
 	char *p = fw_arena_alloc(a, n + 1);
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = 0;
 	return p;
 }

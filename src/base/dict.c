@@ -48,7 +48,7 @@ uint32_t fw_dict_find(const struct fw_dict *d, const char *s, size_t n)
 		if (!v)
 			return UINT32_MAX;
 		struct fw_str e = d->by_id[v - 1];
-		if (d->hashes[v - 1] == h && e.len == n && memcmp(e.p, s, n) == 0)
+		if (d->hashes[v - 1] == h && e.len == n && (n == 0 || memcmp(e.p, s, n) == 0))
 			return v - 1;
 	}
 }
@@ -62,7 +62,7 @@ uint32_t fw_dict_intern(struct fw_dict *d, const char *s, size_t n)
 		if (!v)
 			break;
 		struct fw_str e = d->by_id[v - 1];
-		if (d->hashes[v - 1] == h && e.len == n && memcmp(e.p, s, n) == 0)
+		if (d->hashes[v - 1] == h && e.len == n && (n == 0 || memcmp(e.p, s, n) == 0))
 			return v - 1;
 	}
 	if (d->count == d->cap_ids) {

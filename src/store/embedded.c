@@ -30,6 +30,15 @@ struct row {
 	uint8_t type;
 };
 
+/* Rows live in fixed chunks so the index never moves (no stall copying
+ * millions of rows while appends wait). */
+#define ROW_CHUNK_BITS 16
+#define ROW_CHUNK (1u << ROW_CHUNK_BITS)
+
+/* The dedup table is split in shards by hash, so growing one rehashes only
+ * 1/DD_SHARDS of the ids under the append lock. */
+#define DD_SHARDS 256
+
 struct dedup_slot {
 	uint64_t lo, hi; /* hash; lo == 0 && hi == 0 means empty */
 	uint64_t seq;
@@ -40,11 +49,13 @@ struct embedded {
 	struct fw_store base;
 	pthread_rwlock_t lock; /* appends write, readers read */
 	struct fw_log *log;
-	struct row *rows;
-	size_t nrows, caprows;
+	struct row **chunks;
+	size_t nrows, nchunks;
 	struct fw_dict names, distincts, groups;
-	struct dedup_slot *dd;
-	size_t ddmask, ddcount;
+	struct dd_shard {
+		struct dedup_slot *slots;
+		size_t mask, count;
+	} dd[DD_SHARDS];
 	uint64_t duplicates, events;
 	/* append scratch, used under the write lock */
 	struct fw_buf enc;
@@ -61,6 +72,11 @@ static void notice_fwd(void *ctx, const char *msg)
 		s->opt.notice(s->opt.notice_ctx, msg);
 }
 
+static inline struct row *row_at(const struct embedded *s, size_t i)
+{
+	return &s->chunks[i >> ROW_CHUNK_BITS][i & (ROW_CHUNK - 1)];
+}
+
 static XXH128_hash_t id_hash(struct fw_str id)
 {
 	XXH128_hash_t h = XXH3_128bits(id.p, id.len);
@@ -69,63 +85,83 @@ static XXH128_hash_t id_hash(struct fw_str id)
 	return h;
 }
 
-static struct dedup_slot *dd_find(struct embedded *s, XXH128_hash_t h)
+static struct dd_shard *shard_of(struct embedded *s, XXH128_hash_t h)
 {
-	for (size_t i = h.low64 & s->ddmask;; i = (i + 1) & s->ddmask) {
-		struct dedup_slot *d = &s->dd[i];
-		if ((!d->lo && !d->hi) || (d->lo == h.low64 && d->hi == h.high64))
-			return d;
+	return &s->dd[h.high64 >> 56];
+}
+
+static struct dedup_slot *dd_find(struct dd_shard *d, XXH128_hash_t h)
+{
+	for (size_t i = h.low64 & d->mask;; i = (i + 1) & d->mask) {
+		struct dedup_slot *x = &d->slots[i];
+		if ((!x->lo && !x->hi) || (x->lo == h.low64 && x->hi == h.high64))
+			return x;
 	}
 }
 
-static void dd_grow(struct embedded *s, int64_t now)
+/* Rebuild a shard at a size fitting its live entries, dropping the expired. */
+static void dd_rebuild(struct dd_shard *d, int64_t now)
 {
-	size_t oldn = s->ddmask + 1;
-	struct dedup_slot *old = s->dd;
-	/* count live entries to pick the new size */
-	size_t live = 0;
+	size_t oldn = d->mask + 1, live = 0;
+	struct dedup_slot *old = d->slots;
 	for (size_t i = 0; i < oldn; i++)
 		if ((old[i].lo || old[i].hi) && old[i].received_ms >= now - FW_DEDUP_WINDOW_MS)
 			live++;
-	size_t n = oldn;
+	size_t n = 1024;
 	while (live * 2 > n)
 		n *= 2;
-	s->dd = fw_xcalloc(n, sizeof *s->dd);
-	s->ddmask = n - 1;
-	s->ddcount = 0;
+	d->slots = fw_xcalloc(n, sizeof *d->slots);
+	d->mask = n - 1;
+	d->count = 0;
 	for (size_t i = 0; i < oldn; i++) {
 		if ((!old[i].lo && !old[i].hi) || old[i].received_ms < now - FW_DEDUP_WINDOW_MS)
 			continue;
-		struct dedup_slot *d = dd_find(s, (XXH128_hash_t){old[i].lo, old[i].hi});
-		*d = old[i];
-		s->ddcount++;
+		*dd_find(d, (XXH128_hash_t){old[i].lo, old[i].hi}) = old[i];
+		d->count++;
 	}
 	free(old);
 }
 
-/* Returns the slot; *found tells whether the id was already present. */
+/* Returns the slot; *found tells whether the id was already present. A new
+ * slot is claimed (hash set, count raised); the caller fills seq and time. */
 static struct dedup_slot *dd_lookup(struct embedded *s, struct fw_str id, int64_t now, int *found)
 {
-	if ((s->ddcount + 1) * 4 > (s->ddmask + 1) * 3)
-		dd_grow(s, now);
 	XXH128_hash_t h = id_hash(id);
-	struct dedup_slot *d = dd_find(s, h);
-	*found = d->lo || d->hi;
+	struct dd_shard *d = shard_of(s, h);
+	if ((d->count + 1) * 4 > (d->mask + 1) * 3)
+		dd_rebuild(d, now);
+	struct dedup_slot *x = dd_find(d, h);
+	*found = x->lo || x->hi;
 	if (!*found) {
-		d->lo = h.low64;
-		d->hi = h.high64;
+		x->lo = h.low64;
+		x->hi = h.high64;
+		d->count++;
 	}
-	return d;
+	return x;
+}
+
+/* Forget ids claimed by a failed append (linear probing: rebuild the shard). */
+static void dd_forget(struct embedded *s, struct dedup_slot *x, int64_t now)
+{
+	XXH128_hash_t h = {x->lo, x->hi};
+	struct dd_shard *d = shard_of(s, h);
+	x->lo = x->hi = 0;
+	d->count--;
+	dd_rebuild(d, now);
 }
 
 static void add_row(struct embedded *s, const struct fw_event *e, uint64_t loc)
 {
-	if (s->nrows == s->caprows) {
-		s->caprows = s->caprows ? s->caprows * 2 : 65536;
-		s->rows = fw_xrealloc(s->rows, s->caprows * sizeof *s->rows);
+	if ((s->nrows & (ROW_CHUNK - 1)) == 0) {
+		size_t c = s->nrows >> ROW_CHUNK_BITS;
+		if (c == s->nchunks) {
+			s->nchunks = s->nchunks ? s->nchunks * 2 : 64;
+			s->chunks = fw_xrealloc(s->chunks, s->nchunks * sizeof *s->chunks);
+		}
+		s->chunks[c] = fw_xmalloc(ROW_CHUNK * sizeof **s->chunks);
 	}
 	struct fw_str did = fw_event_distinct_id(e);
-	struct row *r = &s->rows[s->nrows++];
+	struct row *r = row_at(s, s->nrows++);
 	r->time_ms = e->time_ms;
 	r->loc = loc;
 	r->type = e->type;
@@ -150,7 +186,6 @@ static int replay_one(void *ctx, uint64_t seq, uint64_t loc, int kind, const voi
 		if (!found) {
 			d->seq = seq;
 			d->received_ms = e.received_ms;
-			s->ddcount++;
 		}
 	}
 	add_row(s, &e, loc);
@@ -191,7 +226,6 @@ static int e_append(struct fw_store *base, const struct fw_event *ev, size_t n, 
 		}
 		d->seq = next + m;
 		d->received_ms = ev[i].received_ms;
-		s->ddcount++;
 		slots[m] = d;
 		offs[m] = s->enc.len;
 		fw_event_encode(&s->enc, &ev[i]);
@@ -211,22 +245,15 @@ static int e_append(struct fw_store *base, const struct fw_event *ev, size_t n, 
 		uint64_t first;
 		rc = fw_log_append(s->log, 1, s->iov, m, &first, s->locs, NULL, NULL, err);
 		if (rc) {
-			/* nothing was written: forget the ids so a retry is stored */
-			for (size_t j = 0; j < m; j++) {
-				slots[j]->lo = slots[j]->hi = 0;
-				s->ddcount--;
+			/* nothing was written: forget the ids so a retry is stored.
+			 * Forget newest first: a rebuild moves slots, so re-find each. */
+			for (size_t j = m; j-- > 0;) {
+				struct fw_str id = ev[evidx[j]].message_id;
+				XXH128_hash_t h = id_hash(id);
+				struct dedup_slot *x = dd_find(shard_of(s, h), h);
+				if (x->lo || x->hi)
+					dd_forget(s, x, now);
 			}
-			/* re-insert entries displaced by the holes (linear probing) */
-			struct dedup_slot *old = s->dd;
-			size_t oldn = s->ddmask + 1;
-			s->dd = fw_xcalloc(oldn, sizeof *s->dd);
-			s->ddcount = 0;
-			for (size_t i = 0; i < oldn; i++)
-				if (old[i].lo || old[i].hi) {
-					*dd_find(s, (XXH128_hash_t){old[i].lo, old[i].hi}) = old[i];
-					s->ddcount++;
-				}
-			free(old);
 		} else {
 			for (size_t j = 0; j < m; j++)
 				add_row(s, &ev[evidx[j]], s->locs[j]);
@@ -267,7 +294,7 @@ static int e_count_by_name(struct fw_store *base, int64_t from, int64_t to, fw_c
 	pthread_rwlock_rdlock(&s->lock);
 	uint64_t *counts = fw_xcalloc(s->names.count + 1, sizeof *counts);
 	for (size_t i = 0; i < s->nrows; i++) {
-		const struct row *r = &s->rows[i];
+		const struct row *r = row_at(s, i);
 		if (r->type <= FW_MSG_SCREEN && in_range(r->time_ms, from, to))
 			counts[r->name]++;
 	}
@@ -298,7 +325,7 @@ static int e_count_by_day(struct fw_store *base, int64_t from, int64_t to, struc
 	int64_t *days = fw_xmalloc((s->nrows + 1) * sizeof *days);
 	size_t nd = 0;
 	for (size_t i = 0; i < s->nrows; i++) {
-		const struct row *r = &s->rows[i];
+		const struct row *r = row_at(s, i);
 		if (r->type <= FW_MSG_SCREEN && in_range(r->time_ms, from, to) &&
 		    (want == UINT32_MAX || r->name == want))
 			days[nd++] = fw_day_floor(r->time_ms);
@@ -352,7 +379,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	uint64_t *sel = fw_xmalloc(cap * sizeof *sel);
 	for (uint64_t k = 0; lo < hi && k < hi - lo; k++) {
 		uint64_t i = q->newest_first ? hi - 1 - k : lo + k;
-		const struct row *r = &s->rows[i];
+		const struct row *r = row_at(s, i);
 		if (q->type_mask && !(q->type_mask & (1u << r->type)) &&
 		    !(q->or_with_group && r->group != UINT32_MAX))
 			continue;
@@ -368,7 +395,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	}
 	uint64_t *locs = fw_xmalloc((nsel + 1) * sizeof *locs);
 	for (size_t i = 0; i < nsel; i++)
-		locs[i] = s->rows[sel[i]].loc;
+		locs[i] = row_at(s, sel[i])->loc;
 	pthread_rwlock_unlock(&s->lock);
 	free(want);
 
@@ -407,11 +434,14 @@ static void e_close(struct fw_store *base)
 {
 	struct embedded *s = (struct embedded *)base;
 	fw_log_close(s->log);
-	free(s->rows);
+	for (size_t c = 0; c * ROW_CHUNK < s->nrows; c++)
+		free(s->chunks[c]);
+	free(s->chunks);
 	fw_dict_release(&s->names);
 	fw_dict_release(&s->distincts);
 	fw_dict_release(&s->groups);
-	free(s->dd);
+	for (int i = 0; i < DD_SHARDS; i++)
+		free(s->dd[i].slots);
 	fw_buf_release(&s->enc);
 	free(s->iov);
 	free(s->locs);
@@ -439,8 +469,10 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 	fw_dict_init(&s->names);
 	fw_dict_init(&s->distincts);
 	fw_dict_init(&s->groups);
-	s->ddmask = 65535;
-	s->dd = fw_xcalloc(s->ddmask + 1, sizeof *s->dd);
+	for (int i = 0; i < DD_SHARDS; i++) {
+		s->dd[i].mask = 1023;
+		s->dd[i].slots = fw_xcalloc(1024, sizeof *s->dd[i].slots);
+	}
 	char path[4096];
 	snprintf(path, sizeof path, "%s/log", dir);
 	struct fw_log_options lo = {0};
@@ -457,8 +489,11 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 		fw_dict_release(&s->names);
 		fw_dict_release(&s->distincts);
 		fw_dict_release(&s->groups);
-		free(s->rows);
-		free(s->dd);
+		for (size_t c = 0; c * ROW_CHUNK < s->nrows; c++)
+			free(s->chunks[c]);
+		free(s->chunks);
+		for (int i = 0; i < DD_SHARDS; i++)
+			free(s->dd[i].slots);
 		pthread_rwlock_destroy(&s->lock);
 		free(s);
 		return rc;

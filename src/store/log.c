@@ -384,7 +384,8 @@ int fw_log_open(const char *dir, const struct fw_log_options *opt, fw_log_replay
 		}
 	}
 	closedir(d);
-	qsort(nos, nn, sizeof *nos, cmp_u32);
+	if (nn)
+		qsort(nos, nn, sizeof *nos, cmp_u32);
 	int rc = 0;
 	for (size_t i = 0; i < nn && !rc; i++) {
 		rc = replay_file(log, nos[i], i + 1 == nn, replay, notice, ctx, err);

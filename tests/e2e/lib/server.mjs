@@ -235,28 +235,35 @@ class Server {
     }
   }
 
-  /** Graceful stop: SIGTERM, wait up to 5 s, then SIGKILL. Returns exit info. */
+  /**
+   * Graceful stop: SIGTERM, wait up to 5 s, then SIGKILL. Returns exit info.
+   * Throws if the server had died on its own, needed SIGKILL, exited non-zero,
+   * or printed a sanitizer report (leaks are reported at exit).
+   */
   async stop() {
     const p = this.proc;
     if (!p) return null;
-    let unexpected = null;
-    try {
-      this.checkHealthy();
-    } catch (e) {
-      unexpected = e;
+    const problems = [];
+    if (p.exitInfo !== undefined && !p.stoppedByUs) {
+      problems.push(`server exited unexpectedly (code ${p.exitInfo.code}, signal ${p.exitInfo.signal})`);
     }
     if (p.exitInfo === undefined) {
       p.stoppedByUs = true;
       p.kill('SIGTERM');
       const t = await Promise.race([p.exited, sleep(5000).then(() => null)]);
       if (!t) {
+        problems.push('server did not exit within 5 s of SIGTERM (killed with SIGKILL)');
         p.kill('SIGKILL');
         await p.exited;
+      } else if (!(t.code === 0 || t.signal === 'SIGTERM')) {
+        problems.push(`server exited with code ${t.code}, signal ${t.signal} on SIGTERM`);
       }
     }
     this._saveLog('stop');
     this.proc = null;
-    if (unexpected) throw unexpected;
+    const san = /(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)/.exec(this.stderr);
+    if (san) problems.push(`sanitizer report:\n${this.stderr.slice(Math.max(0, san.index - 200), san.index + 4000)}`);
+    if (problems.length) throw new Error(`${this.label}: ${problems.join('; ')}\nstderr tail:\n${this.stderr.slice(-3000)}`);
     return p.exitInfo;
   }
 
@@ -264,6 +271,7 @@ class Server {
   async kill9() {
     const p = this.proc;
     if (!p) return null;
+    const diedAlone = p.exitInfo !== undefined && !p.stoppedByUs;
     if (p.exitInfo === undefined) {
       p.stoppedByUs = true;
       p.kill('SIGKILL');
@@ -271,6 +279,10 @@ class Server {
     }
     this._saveLog('kill9');
     this.proc = null;
+    const san = /(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)/.exec(this.stderr);
+    if (diedAlone || san) {
+      throw new Error(`${this.label}: server ${diedAlone ? `had already exited on its own (code ${p.exitInfo.code}, signal ${p.exitInfo.signal})` : 'printed a sanitizer report'} before kill -9; stderr tail:\n${this.stderr.slice(-4000)}`);
+    }
     return p.exitInfo;
   }
 
@@ -356,7 +368,13 @@ class Server {
  */
 export async function start(opts = {}) {
   const s = new Server(opts);
-  await s._spawn(opts.port);
+  try {
+    await s._spawn(opts.port);
+  } catch (e) {
+    s._saveLog('failed start');
+    if (s.ownsDataDir && !process.env.FW_KEEP_DATA) fs.rmSync(s.dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return s;
 }
 
