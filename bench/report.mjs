@@ -130,6 +130,10 @@ if (imp) {
   row(`flywheel import (${fileDesc})`, `${fmt(imp.events_per_s)} events/s`, `>= ${fmt(GOALS.import_events_per_s)}`,
     results.pass.import_events_per_s);
   sub('throughput / time / exit', `${fmt(imp.mb_per_s, 1)} MB/s, ${imp.seconds.toFixed(2)} s, exit ${imp.exit}`);
+  if (imp.durable_seconds !== undefined) {
+    F.import_durable_events_per_s = imp.durable_events_per_s;
+    sub('events durable after (importer\'s own report)', `${imp.durable_seconds.toFixed(2)} s = ${fmt(imp.durable_events_per_s)} events/s; the rest is people/accounts`);
+  }
   const ic = raw.flywheel_import_count;
   if (ic) {
     results.pass.import_events_counted = ic.count === ic.expected;

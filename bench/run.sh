@@ -237,8 +237,11 @@ if [ -s "$R/import_file.json" ] && [ $FLYWHEEL_OK = 1 ]; then
     IRC=$?
     T1=$(now)
     tail -5 "$LOGS/flywheel-import.log" >&2
-    node -e 'const [f,lines,bytes,t0,t1,rc]=process.argv.slice(1);const s=t1-t0;require("fs").writeFileSync(f,JSON.stringify({seconds:s,events_per_s:lines/s,mb_per_s:bytes/s/1e6,exit:+rc}))' \
-        "$R/flywheel_import.json" "$(jget "$R/import_file.json" lines)" "$(jget "$R/import_file.json" bytes)" "$T0" "$T1" "$IRC"
+    # the importer reports when the events were durable (before people/accounts were done)
+    DURABLE=$(tr '\r' '\n' <"$LOGS/flywheel-import.log" | sed -nE 's/.*events durable after ([0-9.]+) s.*/\1/p' | tail -1)
+    node -e 'const [f,lines,bytes,t0,t1,rc,dur]=process.argv.slice(1);const s=t1-t0;const o={seconds:s,events_per_s:lines/s,mb_per_s:bytes/s/1e6,exit:+rc};
+      if(dur){o.durable_seconds=+dur;o.durable_events_per_s=lines/dur;}require("fs").writeFileSync(f,JSON.stringify(o))' \
+        "$R/flywheel_import.json" "$(jget "$R/import_file.json" lines)" "$(jget "$R/import_file.json" bytes)" "$T0" "$T1" "$IRC" "$DURABLE"
     echo "   $(node -e 'const o=require(process.argv[1]);console.log(`${Math.round(o.events_per_s).toLocaleString("en")} events/s, ${o.mb_per_s.toFixed(1)} MB/s, ${o.seconds.toFixed(2)} s, exit ${o.exit}`)' "$R/flywheel_import.json")" >&2
     note flywheel_import_data "$(du -sm "$TMP/import" | cut -f1) MiB in the data directory after import"
     # were all lines stored? count them through a short-lived server on the import directory

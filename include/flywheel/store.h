@@ -52,6 +52,11 @@ struct fw_scan {
 	int newest_first;
 	size_t limit;              /* 0 = no limit */
 	int durable_only;          /* only records already durable */
+	/* Deliver records whose type is NOT in this mask with ids only: type,
+	 * source, time, event, user_id or anonymous_id, group_id; no message id,
+	 * properties, traits or context. Lets a store skip reading payloads. 0 =
+	 * every record in full. */
+	unsigned ids_only_mask;
 };
 
 /* Return non-zero to stop the scan (that value is returned by fw_store_scan). */

@@ -26,6 +26,8 @@
 static const char SCHEMA[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
+	"PRAGMA cache_size=-131072;" /* 128 MiB: people and accounts stay in memory */
+	"PRAGMA mmap_size=1073741824;"
 	"PRAGMA foreign_keys=OFF;"
 	"CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS persons(id INTEGER PRIMARY KEY, user_id TEXT,"
@@ -96,6 +98,12 @@ struct fw_meta {
 	struct fw_dict seen_ids;     /* distinct ids known to have a person */
 	struct fw_dict seen_members; /* "distinct\x1fgroup" pairs already recorded */
 	uint64_t warnings_added;
+	/* caches of ids looked up in this process: distinct id -> person, group id
+	 * -> account and its first_seen. Person ids change only by a merge, which
+	 * clears the person cache. */
+	struct fw_dict pid_keys, aid_keys;
+	int64_t *pid_of, *aid_of, *aid_first;
+	size_t cap_pid, cap_aid;
 	/* a warning raised while applying is written after the transaction */
 	struct fw_arena scratch;
 };
@@ -111,6 +119,8 @@ int fw_meta_open(const char *path, struct fw_meta **out, struct fw_err *err)
 	pthread_mutex_init(&m->mu, NULL);
 	fw_dict_init(&m->seen_ids);
 	fw_dict_init(&m->seen_members);
+	fw_dict_init(&m->pid_keys);
+	fw_dict_init(&m->aid_keys);
 	int rc = sqlite3_open_v2(path, &m->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -152,6 +162,11 @@ void fw_meta_close(struct fw_meta *m)
 	fw_dict_release(&m->seen_ids);
 	fw_dict_release(&m->seen_members);
 	fw_arena_release(&m->scratch);
+	fw_dict_release(&m->pid_keys);
+	fw_dict_release(&m->aid_keys);
+	free(m->pid_of);
+	free(m->aid_of);
+	free(m->aid_first);
 	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
@@ -195,8 +210,50 @@ static int step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int64_t *cache_slot(struct fw_dict *d, int64_t **vals, size_t *cap, struct fw_str key,
+			   int64_t **extra)
+{
+	uint32_t id = fw_dict_intern(d, key.p, key.len);
+	if (id >= *cap) {
+		size_t n = *cap ? *cap * 2 : 4096;
+		while (n <= id)
+			n *= 2;
+		*vals = fw_xrealloc(*vals, n * sizeof **vals);
+		memset(*vals + *cap, 0, (n - *cap) * sizeof **vals);
+		if (extra) {
+			*extra = fw_xrealloc(*extra, n * sizeof **extra);
+			memset(*extra + *cap, 0, (n - *cap) * sizeof **extra);
+		}
+		*cap = n;
+	}
+	return &(*vals)[id];
+}
+
+static void clear_caches(struct fw_meta *m)
+{
+	fw_dict_release(&m->pid_keys);
+	fw_dict_init(&m->pid_keys);
+	free(m->pid_of);
+	m->pid_of = NULL;
+	m->cap_pid = 0;
+}
+
+static int64_t ensure_person_uncached(struct fw_meta *m, struct fw_str did, int64_t t);
+
 /* Person of a distinct id, created if new. */
 static int64_t ensure_person(struct fw_meta *m, struct fw_str did, int64_t t)
+{
+	int64_t *slot = cache_slot(&m->pid_keys, &m->pid_of, &m->cap_pid, did, NULL);
+	if (*slot)
+		return *slot;
+	int64_t pid = ensure_person_uncached(m, did, t);
+	/* the slot may have moved if the cache grew; look it up again */
+	if (pid > 0)
+		*cache_slot(&m->pid_keys, &m->pid_of, &m->cap_pid, did, NULL) = pid;
+	return pid;
+}
+
+static int64_t ensure_person_uncached(struct fw_meta *m, struct fw_str did, int64_t t)
 {
 	int64_t pid = lookup_id(m, Q_ID_GET, did);
 	if (pid)
@@ -338,6 +395,7 @@ static int join_ids(struct apply_ctx *c, const struct fw_event *e, struct fw_str
 			      via, (int)other.len, other.p, (int)user.len, user.p);
 		return 0;
 	}
+	clear_caches(m);
 	return merge_persons(m, pu, po, e->time_ms, fw_str_c(via));
 }
 
@@ -370,7 +428,24 @@ static int set_traits(struct fw_meta *m, int q, int64_t owner, struct fw_str tra
 	return rc;
 }
 
+static int64_t ensure_account_uncached(struct fw_meta *m, struct fw_str gid, int64_t t);
+
 static int64_t ensure_account(struct fw_meta *m, struct fw_str gid, int64_t t)
+{
+	int64_t *slot = cache_slot(&m->aid_keys, &m->aid_of, &m->cap_aid, gid, &m->aid_first);
+	size_t idx = (size_t)(slot - m->aid_of);
+	if (*slot && m->aid_first[idx] <= t)
+		return *slot;
+	int64_t aid = ensure_account_uncached(m, gid, t);
+	if (aid > 0) {
+		m->aid_of[idx] = aid;
+		if (!m->aid_first[idx] || t < m->aid_first[idx])
+			m->aid_first[idx] = t;
+	}
+	return aid;
+}
+
+static int64_t ensure_account_uncached(struct fw_meta *m, struct fw_str gid, int64_t t)
 {
 	int64_t aid = lookup_id(m, Q_ACCOUNT_GET, gid);
 	if (aid) {
@@ -492,12 +567,12 @@ int fw_meta_apply(struct fw_meta *m, struct fw_store *s, size_t batch, uint64_t 
 		return 0;
 	}
 	struct apply_ctx c = {.m = m};
+	/* calls in full; events with ids only (a person per id, memberships) */
 	struct fw_scan q = {
 		.from_seq = from,
 		.to_seq = to,
-		.type_mask = (1u << FW_MSG_IDENTIFY) | (1u << FW_MSG_GROUP) | (1u << FW_MSG_ALIAS),
-		.or_with_group = 1,
 		.durable_only = 1,
+		.ids_only_mask = (1u << FW_MSG_TRACK) | (1u << FW_MSG_PAGE) | (1u << FW_MSG_SCREEN),
 	};
 	int rc = 0;
 	if (sqlite3_exec(m->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -530,6 +605,13 @@ out:
 		fw_dict_release(&m->seen_members);
 		fw_dict_init(&m->seen_ids);
 		fw_dict_init(&m->seen_members);
+		clear_caches(m);
+		fw_dict_release(&m->aid_keys);
+		fw_dict_init(&m->aid_keys);
+		free(m->aid_of);
+		free(m->aid_first);
+		m->aid_of = m->aid_first = NULL;
+		m->cap_aid = 0;
 	}
 	pthread_mutex_unlock(&m->mu);
 	return rc;

@@ -28,6 +28,8 @@ struct row {
 	uint64_t loc;
 	uint32_t name, distinct, group;
 	uint8_t type;
+	uint8_t source;
+	uint8_t is_user; /* the distinct id is a user id (not an anonymous id) */
 };
 
 /* Rows live in fixed chunks so the index never moves (no stall copying
@@ -165,6 +167,8 @@ static void add_row(struct embedded *s, const struct fw_event *e, uint64_t loc)
 	r->time_ms = e->time_ms;
 	r->loc = loc;
 	r->type = e->type;
+	r->source = e->source;
+	r->is_user = e->user_id.len > 0;
 	r->name = fw_dict_intern(&s->names, e->event.p, e->event.len);
 	r->distinct = fw_dict_intern(&s->distincts, did.p, did.len);
 	r->group = e->group_id.len ? fw_dict_intern(&s->groups, e->group_id.p, e->group_id.len)
@@ -393,9 +397,9 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 		if (q->limit && nsel >= q->limit)
 			break;
 	}
-	uint64_t *locs = fw_xmalloc((nsel + 1) * sizeof *locs);
+	struct row *rows = fw_xmalloc((nsel + 1) * sizeof *rows);
 	for (size_t i = 0; i < nsel; i++)
-		locs[i] = row_at(s, sel[i])->loc;
+		rows[i] = *row_at(s, sel[i]);
 	pthread_rwlock_unlock(&s->lock);
 	free(want);
 
@@ -403,7 +407,27 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	struct fw_buf buf = {0};
 	for (size_t i = 0; i < nsel && !rc; i++) {
 		struct fw_event e;
-		rc = fw_log_read(s->log, locs[i], &buf, err);
+		const struct row *r = &rows[i];
+		if (q->ids_only_mask && (q->ids_only_mask & (1u << r->type))) {
+			/* dictionary strings are never freed or moved while open */
+			memset(&e, 0, sizeof e);
+			e.type = r->type;
+			e.source = r->source;
+			e.time_ms = r->time_ms;
+			pthread_rwlock_rdlock(&s->lock);
+			e.event = fw_dict_str(&s->names, r->name);
+			struct fw_str did = fw_dict_str(&s->distincts, r->distinct);
+			if (r->group != UINT32_MAX)
+				e.group_id = fw_dict_str(&s->groups, r->group);
+			pthread_rwlock_unlock(&s->lock);
+			if (r->is_user)
+				e.user_id = did;
+			else
+				e.anonymous_id = did;
+			rc = fn(ctx, sel[i], &e);
+			continue;
+		}
+		rc = fw_log_read(s->log, r->loc, &buf, err);
 		if (!rc && fw_event_decode(buf.data, buf.len, &e))
 			rc = fw_error(err, FW_ECORRUPT, "undecodable record %llu in the event log",
 				      (unsigned long long)sel[i]);
@@ -412,7 +436,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	}
 	fw_buf_release(&buf);
 	free(sel);
-	free(locs);
+	free(rows);
 	return rc;
 }
 
