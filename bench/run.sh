@@ -140,8 +140,10 @@ run_load() {
     local phase=$1 url=$2; shift 2
     "$OUT/loadgen" --url "$url" --path /v1/batch --key "$WRITE_KEY" --connections "$CONNS" \
         --duration "$DURATION" --warmup "$WARMUP" --batch "$BATCH" --label "$phase" --timeline "$LOGS/$phase.timeline.txt" "$@" \
-        >"$R/$phase.json" 2>"$LOGS/$phase.loadgen.err"
-    local rc=$?
+        >"$R/$phase.json" 2>"$LOGS/$phase.loadgen.err" &
+    local lg=$! rc
+    PIDS+=("$lg")
+    wait "$lg"; rc=$?   # in the background so that INT/TERM reach the trap at once
     if [ $rc -ne 0 ] || [ ! -s "$R/$phase.json" ]; then
         echo "bench: loadgen $phase failed (status $rc)" >&2
         cat "$LOGS/$phase.loadgen.err" >&2
@@ -226,15 +228,20 @@ stop_pid "$NODE_PID" node-discard
 # ---------------------------------------------------------------- import
 say "import file: $IMPORT_LINES lines"
 IMPORT_FILE=$TMP/import.ndjson
-"$OUT/gen-ndjson" --lines "$IMPORT_LINES" --out "$IMPORT_FILE" >"$R/import_file.json" || { echo "bench: gen-ndjson failed" >&2; rm -f "$R/import_file.json"; }
+"$OUT/gen-ndjson" --lines "$IMPORT_LINES" --out "$IMPORT_FILE" >"$R/import_file.json" &
+GEN_PID=$!
+PIDS+=("$GEN_PID")
+wait "$GEN_PID" || { echo "bench: gen-ndjson failed" >&2; rm -f "$R/import_file.json"; }
 if [ -s "$R/import_file.json" ] && [ $FLYWHEEL_OK = 1 ]; then
     say "flywheel import"
     mkdir -p "$TMP/import"
     sync
     T0=$(now)
     FLYWHEEL_WRITE_KEY=$WRITE_KEY FLYWHEEL_SECRET_KEY=$SECRET_KEY \
-        timeout 300 "$FLYWHEEL_BIN" import --data "$TMP/import" "$IMPORT_FILE" >"$LOGS/flywheel-import.log" 2>&1
-    IRC=$?
+        timeout 300 "$FLYWHEEL_BIN" import --data "$TMP/import" "$IMPORT_FILE" >"$LOGS/flywheel-import.log" 2>&1 &
+    IMP_PID=$!
+    PIDS+=("$IMP_PID")
+    wait "$IMP_PID"; IRC=$?
     T1=$(now)
     tail -5 "$LOGS/flywheel-import.log" >&2
     # the importer reports when the events were durable (before people/accounts were done)
@@ -346,8 +353,10 @@ EOF
     sync
     t0=$(now)
     timeout 300 "$cli" --host 127.0.0.1 --port "$port" --input_format_skip_unknown_fields=1 \
-        -q "INSERT INTO events FORMAT JSONEachRow" <"$IMPORT_FILE" 2>>"$LOGS/clickhouse-client.log"
-    rc=$?
+        -q "INSERT INTO events FORMAT JSONEachRow" <"$IMPORT_FILE" 2>>"$LOGS/clickhouse-client.log" &
+    local ins=$!
+    PIDS+=("$ins")
+    wait "$ins"; rc=$?
     t1=$(now)
     rows=$("$cli" --host 127.0.0.1 --port "$port" -q "SELECT count() FROM events" 2>/dev/null)
     stop_pid "$pid" clickhouse-server
