@@ -54,8 +54,8 @@ struct fw_scan {
 	int durable_only;          /* only records already durable */
 	/* Deliver records whose type is NOT in this mask with ids only: type,
 	 * source, time, event, user_id or anonymous_id, group_id; no message id,
-	 * properties, traits or context. Lets a store skip reading payloads. 0 =
-	 * every record in full. */
+	 * properties or context. Lets a store skip reading payloads. Records that
+	 * carry traits are always delivered in full. 0 = every record in full. */
 	unsigned ids_only_mask;
 };
 

@@ -130,6 +130,10 @@ static void map_event(struct fw_wire_batch *b, uint32_t index, const struct fw_j
 		if (!fw_json_get(props, "name"))
 			e.properties = fw_wire_page_props(b, props, fw_json_get(props, "$screen_name"), NULL);
 	}
+	/* $set on an ordinary event updates the person too */
+	if (set && !e.traits.len && (e.type == FW_MSG_TRACK || e.type == FW_MSG_PAGE ||
+				     e.type == FW_MSG_SCREEN))
+		e.traits = fw_wire_obj(set);
 	if (need_id && !distinct.len) {
 		fw_wire_warn(b, index, "missing_id", m->raw, "%.*s event has no distinct_id",
 			     (int)name.len, name.p);

@@ -501,6 +501,11 @@ static int apply_one(void *ctx, uint64_t seq, const struct fw_event *e)
 		}
 		break;
 	default:
+		/* an event carrying person traits ($set, user_properties) updates them */
+		if (e->traits.len && did.len) {
+			pid = ensure_person(m, did, e->time_ms);
+			rc = pid < 0 ? -1 : set_traits(m, Q_TRAIT_SET, pid, e->traits, e->time_ms);
+		}
 		break;
 	}
 	if (rc)

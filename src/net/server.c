@@ -27,8 +27,26 @@ static void *applier_main(void *arg)
 	return NULL;
 }
 
+/* Start-up notices are printed and, once the metadata database is open,
+ * also recorded as ingestion warnings so the API shows them. */
+struct notices {
+	const struct fw_server_options *opt;
+	char *msgs[16];
+	int n;
+};
+
+static void collect_notice(void *ctx, const char *msg)
+{
+	struct notices *ns = ctx;
+	if (ns->opt->notice)
+		ns->opt->notice(ns->opt->notice_ctx, msg);
+	if (ns->n < (int)FW_ARRAY_LEN(ns->msgs))
+		ns->msgs[ns->n++] = fw_xstrdup(msg);
+}
+
 int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, struct fw_err *err)
 {
+	struct notices ns = {.opt = opt};
 	struct fw_server *s = fw_xcalloc(1, sizeof *s);
 	s->lock_fd = -1;
 	snprintf(s->data_dir, sizeof s->data_dir, "%s", opt->data_dir);
@@ -52,8 +70,8 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 	}
 	struct fw_store_options so = {
 		.min_free_bytes = opt->min_free_bytes,
-		.notice = opt->notice,
-		.notice_ctx = opt->notice_ctx,
+		.notice = collect_notice,
+		.notice_ctx = &ns,
 	};
 	int rc = fw_store_open_embedded(s->data_dir, &so, &s->store, err);
 	if (!rc) {
@@ -65,6 +83,11 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 			      "%s is ahead of the event log (it has applied records the log no longer "
 			      "holds): the log was replaced or truncated by hand",
 			      path);
+	}
+	for (int i = 0; i < ns.n; i++) {
+		if (!rc)
+			fw_meta_warn(s->meta, fw_now_ms(), "log", "recovery", ns.msgs[i], (struct fw_str){0});
+		free(ns.msgs[i]);
 	}
 	if (rc) {
 		fw_server_close(s);

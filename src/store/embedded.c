@@ -29,7 +29,8 @@ struct row {
 	uint32_t name, distinct, group;
 	uint8_t type;
 	uint8_t source;
-	uint8_t is_user; /* the distinct id is a user id (not an anonymous id) */
+	uint8_t is_user;    /* the distinct id is a user id (not an anonymous id) */
+	uint8_t has_traits; /* the record carries person traits ($set on an event) */
 };
 
 /* Rows live in fixed chunks so the index never moves (no stall copying
@@ -169,6 +170,7 @@ static void add_row(struct embedded *s, const struct fw_event *e, uint64_t loc)
 	r->type = e->type;
 	r->source = e->source;
 	r->is_user = e->user_id.len > 0;
+	r->has_traits = e->traits.len > 0;
 	r->name = fw_dict_intern(&s->names, e->event.p, e->event.len);
 	r->distinct = fw_dict_intern(&s->distincts, did.p, did.len);
 	r->group = e->group_id.len ? fw_dict_intern(&s->groups, e->group_id.p, e->group_id.len)
@@ -408,7 +410,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	for (size_t i = 0; i < nsel && !rc; i++) {
 		struct fw_event e;
 		const struct row *r = &rows[i];
-		if (q->ids_only_mask && (q->ids_only_mask & (1u << r->type))) {
+		if (q->ids_only_mask && (q->ids_only_mask & (1u << r->type)) && !r->has_traits) {
 			/* dictionary strings are never freed or moved while open */
 			memset(&e, 0, sizeof e);
 			e.type = r->type;
