@@ -37,16 +37,21 @@ int fw_log_open(const char *dir, const struct fw_log_options *opt, fw_log_replay
 		fw_log_notice_fn notice, void *ctx, struct fw_log **out, struct fw_err *err);
 void fw_log_close(struct fw_log *log);
 
-/* Append `n` payloads as records of `kind` in one write. On success *first_seq
- * is the seq of the first; locs[i] (if not NULL) receives each record's loc.
- * Not durable until fw_log_wait(first_seq + n - 1). FW_EAGAIN: disk full,
- * FW_EFAILED: the log is failed (an fsync failed), FW_EIO: write error; in
- * every error case nothing of this call is in the log. `locked_fn` (if not
- * NULL) is called with the log's lock still held after a successful write, so
- * callers can update their indexes in log order. */
-int fw_log_append(struct fw_log *log, int kind, const struct iovec *payloads, size_t n,
-		  uint64_t *first_seq, uint64_t *locs,
-		  void (*locked_fn)(void *ctx, uint64_t first_seq), void *fn_ctx, struct fw_err *err);
+#define FW_LOG_RECORD_HEADER 12
+
+/* Frame a payload: fill the 12-byte record header (kind, length, CRC) for it.
+ * Needs no lock, so callers frame records in parallel and hold locks only for
+ * the write. */
+void fw_log_frame(int kind, const void *payload, size_t n, uint8_t head[FW_LOG_RECORD_HEADER]);
+
+/* Append `n` framed records in one write: iov holds 2n entries, each record's
+ * header (from fw_log_frame) followed by its payload. On success *first_seq
+ * is the seq of the first record and locs[i] (if not NULL) each record's
+ * location. Not durable until fw_log_wait(first_seq + n - 1). FW_EAGAIN: disk
+ * full, FW_EFAILED: the log is failed (an fsync failed), FW_EIO: write error;
+ * in every error case nothing of this call is in the log. */
+int fw_log_append(struct fw_log *log, const struct iovec *iov, size_t n, uint64_t *first_seq,
+		  uint64_t *locs, struct fw_err *err);
 
 /* Block until record `seq` is durable. FW_EFAILED if the sync that covered it
  * failed: then it must never be acknowledged. */

@@ -397,7 +397,7 @@ const struct fw_json *fw_json_get(const struct fw_json *obj, const char *key)
 		return NULL;
 	size_t n = strlen(key);
 	for (const struct fw_json *c = obj->u.child; c; c = c->next)
-		if (c->key.len == n && memcmp(c->key.p, key, n) == 0)
+		if (c->key.len == n && n && c->key.p[0] == key[0] && memcmp(c->key.p, key, n) == 0)
 			return c;
 	return NULL;
 }

@@ -1,10 +1,20 @@
-/* import.c — `flywheel import FILE…`: Segment-spec messages, one JSON per line. */
+/*
+ * import.c — `flywheel import FILE…`: Segment-spec messages, one JSON per line.
+ *
+ * An ordered pipeline: the main thread reads the files in chunks of whole
+ * lines; worker threads (one per core) parse and map chunks in parallel and
+ * then append them to the store strictly in chunk order, so the log holds the
+ * lines in file order and "the first copy of a message id wins" means the
+ * first line. The store frames records outside its lock, so one worker's
+ * append overlaps the other's parsing.
+ */
 #include "flywheel/cmd.h"
 #include "flywheel/json.h"
 #include "flywheel/server.h"
 #include "flywheel/timeutil.h"
 #include "flywheel/wire.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,168 +22,227 @@
 #include <zlib.h>
 
 static const char HELP[] =
-	"usage: flywheel import [--data DIR] FILE...\n\n"
+	"usage: flywheel import [--data DIR] [--threads N] FILE...\n\n"
 	"Load Segment-spec messages (track, identify, group, page, screen, alias), one JSON\n"
 	"object per line, into a data directory. Files ending in .gz are decompressed; '-'\n"
-	"reads standard input. Duplicates (same messageId) are dropped, people and accounts\n"
-	"are joined as over HTTP, and lines that cannot be used are skipped and listed as\n"
-	"ingestion warnings. The server must not be running on the same directory.\n";
+	"reads standard input. Duplicates (same messageId) are dropped (the first line\n"
+	"wins), people and accounts are joined as over HTTP, and lines that cannot be used\n"
+	"are skipped and listed as ingestion warnings (`flywheel query warnings`).\n"
+	"The server must not be running on the same directory.\n\n"
+	"  --data DIR    data directory (default ./flywheel-data, or $FLYWHEEL_DATA)\n"
+	"  --threads N   parsing threads (default: the number of cores)\n";
 
-#define BATCH 8192
+#define CHUNK (4u << 20) /* bytes of whole lines per chunk */
+#define QUEUE 4          /* chunks read ahead */
+
+struct chunk {
+	char *data;
+	size_t len;
+	uint64_t seq;        /* order of appending */
+	uint64_t first_line; /* line number of its first line in its file */
+	const char *file;
+};
 
 struct importer {
 	struct fw_server *srv;
-	struct fw_arena arena;
-	struct fw_json *arr, **tail, root, batch_member;
-	size_t in_batch;
-	uint64_t lines, stored, duplicates, skipped, bytes;
-	uint64_t ticket;
-	const char *file;
-	uint64_t batch_first_line;
-	uint64_t *line_of; /* line number of each message in the batch */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk queue[QUEUE];
+	size_t qhead, qlen;
+	int done_reading;
+	uint64_t next_append; /* seq of the chunk whose turn it is */
+	int failed;
+	struct fw_err err;
+	/* totals, under mu */
+	uint64_t lines, stored, duplicates, skipped, bytes, ticket;
 };
 
-static void warn_line(struct importer *im, uint64_t line, const char *reason, const char *msg,
-		      struct fw_str sample)
+static void warn_line(struct importer *im, const char *file, uint64_t line, const char *reason,
+		      const char *msg, struct fw_str sample)
 {
 	char text[1400];
-	snprintf(text, sizeof text, "%s line %llu: %s", im->file, (unsigned long long)line, msg);
+	snprintf(text, sizeof text, "%s line %llu: %s", file, (unsigned long long)line, msg);
 	if (sample.len > 512)
 		sample.len = 512;
 	fw_meta_warn(im->srv->meta, fw_now_ms(), "import", reason, text, sample);
-	im->skipped++;
 }
 
-static int flush(struct importer *im, struct fw_err *err)
+/* Parse and map one chunk, then append it when its turn comes. */
+static void process(struct importer *im, struct chunk *c, struct fw_arena *arena)
 {
-	if (!im->in_batch)
-		return 0;
-	im->arr->len = (uint32_t)im->in_batch;
-	struct fw_wire_batch b = {.arena = &im->arena, .received_ms = fw_now_ms(),
-				  .max_event_bytes = 1u << 20};
-	int rc = fw_wire_segment(&b, &im->root, NULL, err);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < b.nwarn; i++)
-		warn_line(im, im->line_of[b.warnings[i].index], b.warnings[i].reason,
-			  b.warnings[i].message, b.warnings[i].sample);
-	uint8_t *stored = fw_arena_alloc(&im->arena, b.n + 1);
-	uint64_t ticket = 0;
-	rc = fw_store_append(im->srv->store, b.events, b.n, stored, &ticket, err);
-	if (rc)
-		return rc;
-	if (ticket > im->ticket)
-		im->ticket = ticket;
-	for (size_t i = 0; i < b.n; i++) {
-		im->stored += stored[i];
-		im->duplicates += !stored[i];
+	struct fw_json root = {.type = FW_JSON_OBJECT, .len = 1};
+	struct fw_json arr = {.type = FW_JSON_ARRAY, .key = FW_STR_LIT("batch")};
+	root.u.child = &arr;
+	struct fw_json **tail = &arr.u.child;
+	size_t cap = 4096, nmsg = 0, skipped = 0;
+	uint64_t *line_of = fw_xmalloc(cap * sizeof *line_of), line = c->first_line, lines = 0;
+	for (size_t off = 0; off < c->len;) {
+		char *nl = memchr(c->data + off, '\n', c->len - off);
+		size_t end = nl ? (size_t)(nl - c->data) : c->len, s = off, e = end;
+		off = end + 1;
+		line++;
+		while (s < e && (c->data[s] == ' ' || c->data[s] == '\t' || c->data[s] == '\r'))
+			s++;
+		while (e > s && (c->data[e - 1] == ' ' || c->data[e - 1] == '\r'))
+			e--;
+		if (s == e)
+			continue;
+		lines++;
+		struct fw_json *msg;
+		struct fw_json_error je;
+		if (fw_json_parse(arena, c->data + s, e - s, &msg, &je)) {
+			char m[300];
+			snprintf(m, sizeof m, "invalid JSON at column %d: %s", je.column, je.msg);
+			warn_line(im, c->file, line, "invalid_json", m,
+				  (struct fw_str){c->data + s, (uint32_t)(e - s)});
+			skipped++;
+			continue;
+		}
+		*tail = msg;
+		tail = &msg->next;
+		if (nmsg == cap)
+			line_of = fw_xrealloc(line_of, (cap *= 2) * sizeof *line_of);
+		line_of[nmsg++] = line;
 	}
-	fw_arena_reset(&im->arena);
-	im->arr = NULL;
-	im->in_batch = 0;
-	return 0;
+	arr.len = (uint32_t)nmsg;
+	struct fw_wire_batch b = {.arena = arena, .received_ms = fw_now_ms(), .max_event_bytes = 1u << 20};
+	struct fw_err err = {0};
+	int rc = fw_wire_segment(&b, &root, NULL, &err);
+	for (size_t i = 0; !rc && i < b.nwarn; i++)
+		warn_line(im, c->file, line_of[b.warnings[i].index], b.warnings[i].reason,
+			  b.warnings[i].message, b.warnings[i].sample);
+	skipped += b.nwarn;
+	uint8_t *stored = fw_arena_alloc(arena, b.n + 1);
+
+	pthread_mutex_lock(&im->mu);
+	while (im->next_append != c->seq && !im->failed)
+		pthread_cond_wait(&im->cv, &im->mu);
+	pthread_mutex_unlock(&im->mu);
+	uint64_t ticket = 0;
+	if (!rc && !im->failed)
+		rc = fw_store_append(im->srv->store, b.events, b.n, stored, &ticket, &err);
+	pthread_mutex_lock(&im->mu);
+	if (rc && !im->failed) {
+		im->failed = 1;
+		im->err = err;
+	}
+	if (!rc) {
+		for (size_t i = 0; i < b.n; i++) {
+			im->stored += stored[i];
+			im->duplicates += !stored[i];
+		}
+		im->skipped += skipped;
+		im->lines += lines;
+		im->bytes += c->len;
+		if (ticket > im->ticket)
+			im->ticket = ticket;
+	}
+	im->next_append++;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	free(line_of);
 }
 
-static void start_batch(struct importer *im)
+static void *worker(void *arg)
 {
-	im->arr = fw_arena_alloc(&im->arena, sizeof *im->arr);
-	memset(im->arr, 0, sizeof *im->arr);
-	im->arr->type = FW_JSON_ARRAY;
-	im->arr->key = FW_STR_LIT("batch");
-	im->tail = &im->arr->u.child;
-	memset(&im->root, 0, sizeof im->root);
-	im->root.type = FW_JSON_OBJECT;
-	im->root.len = 1;
-	im->root.u.child = im->arr;
+	struct importer *im = arg;
+	struct fw_arena arena = {0};
+	for (;;) {
+		pthread_mutex_lock(&im->mu);
+		while (!im->qlen && !im->done_reading)
+			pthread_cond_wait(&im->cv, &im->mu);
+		if (!im->qlen) {
+			pthread_mutex_unlock(&im->mu);
+			break;
+		}
+		struct chunk c = im->queue[im->qhead];
+		im->qhead = (im->qhead + 1) % QUEUE;
+		im->qlen--;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+		process(im, &c, &arena);
+		free(c.data);
+		fw_arena_reset(&arena);
+	}
+	fw_arena_release(&arena);
+	return NULL;
+}
+
+static void push_chunk(struct importer *im, struct chunk c)
+{
+	pthread_mutex_lock(&im->mu);
+	while (im->qlen == QUEUE)
+		pthread_cond_wait(&im->cv, &im->mu);
+	im->queue[(im->qhead + im->qlen) % QUEUE] = c;
+	im->qlen++;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
 }
 
 static void progress(struct importer *im, int64_t start, int final)
 {
+	pthread_mutex_lock(&im->mu);
 	double s = (double)(fw_mono_ns() - start) / 1e9;
-	fprintf(stderr, "\r%s %llu lines, %llu stored, %llu duplicates, %llu skipped — %.0f events/s, %.1f MB/s   %s",
+	fprintf(stderr,
+		"\r%s %llu lines, %llu stored, %llu duplicates, %llu skipped — %.0f lines/s, %.1f MB/s   %s",
 		final ? "imported" : "importing", (unsigned long long)im->lines,
 		(unsigned long long)im->stored, (unsigned long long)im->duplicates,
 		(unsigned long long)im->skipped, s > 0 ? (double)im->lines / s : 0,
 		s > 0 ? (double)im->bytes / s / 1e6 : 0, final ? "\n" : "");
+	pthread_mutex_unlock(&im->mu);
 }
 
-static int import_file(struct importer *im, const char *path, int64_t start, int tty,
-		       struct fw_err *err)
+/* Read a file and cut it into chunks of whole lines. */
+static int read_file(struct importer *im, const char *path, uint64_t *seq, int64_t start, int tty,
+		     struct fw_err *err)
 {
 	gzFile f = strcmp(path, "-") == 0 ? gzdopen(dup(0), "rb") : gzopen(path, "rb");
 	if (!f)
 		return fw_error(err, FW_EIO, "cannot open %s", path);
 	gzbuffer(f, 1 << 20);
-	im->file = path;
-	size_t cap = 1 << 22, have = 0;
+	size_t cap = CHUNK + (1 << 20), have = 0;
 	char *buf = fw_xmalloc(cap);
 	uint64_t line = 0;
 	int64_t last = fw_mono_ns();
 	int rc = 0, eof = 0;
-	while (!rc && (!eof || have)) {
+	while (!eof) {
+		if (cap - have < (1 << 20))
+			buf = fw_xrealloc(buf, cap *= 2); /* a line longer than a chunk */
+		int r = gzread(f, buf + have, (unsigned)(cap - have));
+		if (r < 0) {
+			int zerr;
+			rc = fw_error(err, FW_EIO, "reading %s: %s", path, gzerror(f, &zerr));
+			break;
+		}
+		eof = r == 0;
+		have += (size_t)r;
+		if (have < CHUNK && !eof)
+			continue;
+		/* hand over everything up to the last newline (all of it at eof) */
+		size_t cut = have;
 		if (!eof) {
-			if (cap - have < (1 << 20))
-				buf = fw_xrealloc(buf, cap *= 2);
-			int r = gzread(f, buf + have, (unsigned)(cap - have));
-			if (r < 0) {
-				int zerr;
-				rc = fw_error(err, FW_EIO, "reading %s: %s", path, gzerror(f, &zerr));
-				break;
-			}
-			if (r == 0)
-				eof = 1;
-			have += (size_t)r;
+			char *nl = memrchr(buf, '\n', have);
+			if (!nl)
+				continue; /* one very long line: read more */
+			cut = (size_t)(nl - buf) + 1;
 		}
-		/* whole lines in buf[0..have) are parsed in place; a batch is flushed
-		 * before the buffer is reused, since the tree points into it */
-		size_t off = 0;
-		for (;;) {
-			char *nl = memchr(buf + off, '\n', have - off);
-			if (!nl && !(eof && off < have))
-				break;
-			size_t end = nl ? (size_t)(nl - buf) : have;
-			line++;
-			im->lines++;
-			im->bytes += end - off + 1;
-			size_t s = off, e = end;
-			while (s < e && (buf[s] == ' ' || buf[s] == '\t' || buf[s] == '\r'))
-				s++;
-			while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\r'))
-				e--;
-			off = nl ? end + 1 : have;
-			if (s == e) {
-				im->lines--;
-				continue;
-			}
-			if (!im->arr)
-				start_batch(im);
-			struct fw_json *msg;
-			struct fw_json_error je;
-			if (fw_json_parse(&im->arena, buf + s, e - s, &msg, &je)) {
-				char m[300];
-				snprintf(m, sizeof m, "invalid JSON at column %d: %s", je.column, je.msg);
-				warn_line(im, line, "invalid_json", m,
-					  (struct fw_str){buf + s, (uint32_t)(e - s)});
-				continue;
-			}
-			*im->tail = msg;
-			im->tail = &msg->next;
-			im->line_of[im->in_batch++] = line;
-			if (im->in_batch == BATCH && (rc = flush(im, err)))
-				break;
+		if (cut) {
+			struct chunk c = {fw_xmalloc(cut + 1), cut, (*seq)++, line, path};
+			memcpy(c.data, buf, cut);
+			for (char *q = buf; (q = memchr(q, '\n', (size_t)(buf + cut - q))); q++)
+				line++;
+			push_chunk(im, c);
 		}
-		if (rc)
-			break;
-		/* flush what points into buf, then keep the partial line */
-		if ((rc = flush(im, err)))
-			break;
-		memmove(buf, buf + off, have - off);
-		have -= off;
+		memmove(buf, buf + cut, have - cut);
+		have -= cut;
 		if (tty && fw_mono_ns() - last > 250000000LL) {
 			progress(im, start, 0);
 			last = fw_mono_ns();
 		}
-		if (eof && have == 0)
+		pthread_mutex_lock(&im->mu);
+		int failed = im->failed;
+		pthread_mutex_unlock(&im->mu);
+		if (failed)
 			break;
 	}
 	free(buf);
@@ -190,33 +259,57 @@ int fw_cmd_import(int argc, char **argv)
 	const char *data = fw_cmd_default_data(), *v;
 	const char **files = calloc((size_t)argc, sizeof *files);
 	int nfiles = 0;
+	long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
 	for (int i = 1; i < argc; i++) {
 		if (fw_cmd_opt(argc, argv, &i, "--data", &v))
 			data = v;
+		else if (fw_cmd_opt(argc, argv, &i, "--threads", &v))
+			nthreads = atol(v);
 		else if (fw_cmd_opt(argc, argv, &i, "--config", &v))
 			;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return fprintf(stderr, "flywheel import: unknown option \"%s\"\n\n%s", argv[i], HELP), 2;
-		else
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "flywheel import: unknown option \"%s\"\n\n%s", argv[i], HELP);
+			free(files);
+			return 2;
+		} else
 			files[nfiles++] = argv[i];
 	}
 	if (!nfiles) {
 		fprintf(stderr, "flywheel import: no FILE given\n\n%s", HELP);
+		free(files);
 		return 2;
 	}
+	if (nthreads < 1 || nthreads > 64)
+		nthreads = 2;
 	struct fw_err err = {0};
 	struct fw_server_options so = {.data_dir = data, .min_free_bytes = 64u << 20};
 	struct importer im = {0};
+	pthread_mutex_init(&im.mu, NULL);
+	pthread_cond_init(&im.cv, NULL);
 	if (fw_server_open(&so, &im.srv, &err)) {
 		fprintf(stderr, "flywheel import: %s\n", err.msg);
+		free(files);
 		return 1;
 	}
-	im.line_of = fw_xmalloc(sizeof *im.line_of * BATCH);
+	pthread_t th[64];
+	for (long i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, worker, &im);
 	int tty = isatty(2);
 	int64_t start = fw_mono_ns();
+	uint64_t seq = 0;
 	int rc = 0;
 	for (int i = 0; i < nfiles && !rc; i++)
-		rc = import_file(&im, files[i], start, tty, &err);
+		rc = read_file(&im, files[i], &seq, start, tty, &err);
+	pthread_mutex_lock(&im.mu);
+	im.done_reading = 1;
+	pthread_cond_broadcast(&im.cv);
+	pthread_mutex_unlock(&im.mu);
+	for (long i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	if (!rc && im.failed) {
+		rc = im.err.code ? im.err.code : FW_EIO;
+		err = im.err;
+	}
 	if (!rc)
 		rc = fw_store_wait(im.srv->store, im.ticket, &err);
 	int64_t stored_ns = fw_mono_ns();
@@ -232,9 +325,9 @@ int fw_cmd_import(int argc, char **argv)
 			(double)(stored_ns - start) / 1e9, (double)(fw_mono_ns() - start) / 1e9,
 			im.skipped ? "; skipped lines are listed by `flywheel query warnings`" : "");
 	}
-	fw_arena_release(&im.arena);
-	free(im.line_of);
 	free(files);
 	fw_server_close(im.srv);
+	pthread_mutex_destroy(&im.mu);
+	pthread_cond_destroy(&im.cv);
 	return rc ? 1 : 0;
 }

@@ -90,6 +90,8 @@ static const char *const SQL[Q_COUNT] = {
 	[Q_WARN_ADD] = "INSERT INTO warnings(time_ms, source, reason, message, sample) VALUES(?1,?2,?3,?4,?5)",
 };
 
+#define TRAITS_PER_STMT 16
+
 struct fw_meta {
 	sqlite3 *db;
 	pthread_mutex_t mu;
@@ -97,11 +99,13 @@ struct fw_meta {
 	uint64_t applied_seq;
 	struct fw_dict seen_ids;     /* distinct ids known to have a person */
 	struct fw_dict seen_members; /* "distinct\x1fgroup" pairs already recorded */
+	struct fw_dict seen_identified; /* user ids whose person is marked identified */
 	uint64_t warnings_added;
 	/* caches of ids looked up in this process: distinct id -> person, group id
 	 * -> account and its first_seen. Person ids change only by a merge, which
 	 * clears the person cache. */
 	struct fw_dict pid_keys, aid_keys;
+	sqlite3_stmt *traits_stmts[2][TRAITS_PER_STMT + 1];
 	int64_t *pid_of, *aid_of, *aid_first;
 	size_t cap_pid, cap_aid;
 	/* a warning raised while applying is written after the transaction */
@@ -119,6 +123,7 @@ int fw_meta_open(const char *path, struct fw_meta **out, struct fw_err *err)
 	pthread_mutex_init(&m->mu, NULL);
 	fw_dict_init(&m->seen_ids);
 	fw_dict_init(&m->seen_members);
+	fw_dict_init(&m->seen_identified);
 	fw_dict_init(&m->pid_keys);
 	fw_dict_init(&m->aid_keys);
 	int rc = sqlite3_open_v2(path, &m->db,
@@ -158,9 +163,13 @@ void fw_meta_close(struct fw_meta *m)
 		return;
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
+	for (int t = 0; t < 2; t++)
+		for (int n = 0; n <= TRAITS_PER_STMT; n++)
+			sqlite3_finalize(m->traits_stmts[t][n]);
 	sqlite3_close(m->db);
 	fw_dict_release(&m->seen_ids);
 	fw_dict_release(&m->seen_members);
+	fw_dict_release(&m->seen_identified);
 	fw_arena_release(&m->scratch);
 	fw_dict_release(&m->pid_keys);
 	fw_dict_release(&m->aid_keys);
@@ -253,22 +262,29 @@ static int64_t ensure_person(struct fw_meta *m, struct fw_str did, int64_t t)
 	return pid;
 }
 
-static int64_t ensure_person_uncached(struct fw_meta *m, struct fw_str did, int64_t t)
+/* A new person with one identity; identified ones get their user id. */
+static int64_t create_person(struct fw_meta *m, struct fw_str did, int64_t t, int identified)
 {
-	int64_t pid = lookup_id(m, Q_ID_GET, did);
-	if (pid)
-		return pid;
 	sqlite3_stmt *s = stmt(m, Q_PERSON_ADD);
-	sqlite3_bind_null(s, 1);
-	sqlite3_bind_int(s, 2, 0);
+	if (identified)
+		bind_str(s, 1, did);
+	else
+		sqlite3_bind_null(s, 1);
+	sqlite3_bind_int(s, 2, identified);
 	sqlite3_bind_int64(s, 3, t);
 	if (step_done(s))
 		return -1;
-	pid = sqlite3_last_insert_rowid(m->db);
+	int64_t pid = sqlite3_last_insert_rowid(m->db);
 	s = stmt(m, Q_ID_ADD);
 	bind_str(s, 1, did);
 	sqlite3_bind_int64(s, 2, pid);
 	return step_done(s) ? -1 : pid;
+}
+
+static int64_t ensure_person_uncached(struct fw_meta *m, struct fw_str did, int64_t t)
+{
+	int64_t pid = lookup_id(m, Q_ID_GET, did);
+	return pid ? pid : create_person(m, did, t, 0);
 }
 
 static int person_identified(struct fw_meta *m, int64_t pid)
@@ -286,6 +302,26 @@ static void mark_identified(struct fw_meta *m, int64_t pid, struct fw_str user_i
 	sqlite3_bind_int64(s, 1, pid);
 	bind_str(s, 2, user_id);
 	step_done(s);
+}
+
+/* Mark the person of user id `uid` identified (once per process per id). */
+static int64_t ensure_identified(struct fw_meta *m, struct fw_str uid, int64_t t)
+{
+	if (fw_dict_find(&m->seen_identified, uid.p, uid.len) != UINT32_MAX)
+		return ensure_person(m, uid, t);
+	int64_t *slot = cache_slot(&m->pid_keys, &m->pid_of, &m->cap_pid, uid, NULL);
+	int64_t pid = *slot ? *slot : lookup_id(m, Q_ID_GET, uid);
+	if (pid) {
+		mark_identified(m, pid, uid);
+	} else {
+		/* a new person: created identified, in one insert */
+		pid = create_person(m, uid, t, 1);
+		if (pid < 0)
+			return -1;
+	}
+	*cache_slot(&m->pid_keys, &m->pid_of, &m->cap_pid, uid, NULL) = pid;
+	fw_dict_intern(&m->seen_identified, uid.p, uid.len);
+	return pid;
 }
 
 static int exec_fmt(struct fw_meta *m, const char *fmt, long long a, long long b)
@@ -372,10 +408,9 @@ static int join_ids(struct apply_ctx *c, const struct fw_event *e, struct fw_str
 		    struct fw_str other, const char *via)
 {
 	struct fw_meta *m = c->m;
-	int64_t pu = ensure_person(m, user, e->time_ms);
+	int64_t pu = ensure_identified(m, user, e->time_ms);
 	if (pu < 0)
 		return -1;
-	mark_identified(m, pu, user);
 	if (!other.len || (other.len == user.len && !memcmp(other.p, user.p, user.len)))
 		return 0;
 	int64_t po = lookup_id(m, Q_ID_GET, other);
@@ -399,6 +434,25 @@ static int join_ids(struct apply_ctx *c, const struct fw_event *e, struct fw_str
 	return merge_persons(m, pu, po, e->time_ms, fw_str_c(via));
 }
 
+/* A prepared multi-row upsert of n traits (cached per table and n). */
+static sqlite3_stmt *traits_stmt(struct fw_meta *m, int table, size_t n)
+{
+	if (m->traits_stmts[table][n])
+		return m->traits_stmts[table][n];
+	const char *name = table ? "account_traits" : "person_traits";
+	struct fw_buf sql = {0};
+	fw_buf_printf(&sql, "INSERT INTO %s VALUES ", name);
+	for (size_t i = 0; i < n; i++)
+		fw_buf_adds(&sql, i ? ",(?,?,?,?)" : "(?,?,?,?)");
+	fw_buf_printf(&sql, " ON CONFLICT DO UPDATE SET value = excluded.value, ts = excluded.ts"
+			    " WHERE excluded.ts >= %s.ts", name);
+	sqlite3_stmt *s = NULL;
+	sqlite3_prepare_v3(m->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	fw_buf_release(&sql);
+	m->traits_stmts[table][n] = s;
+	return s;
+}
+
 /* Upsert each member of a traits object with ts = event time. */
 static int set_traits(struct fw_meta *m, int q, int64_t owner, struct fw_str traits, int64_t t)
 {
@@ -412,15 +466,34 @@ static int set_traits(struct fw_meta *m, int q, int64_t owner, struct fw_str tra
 		fw_arena_release(&a);
 		return 0; /* mappers only store objects; nothing to apply */
 	}
+	/* one multi-row upsert per up to TRAITS_PER_STMT keys */
 	struct fw_buf val = {0};
-	for (const struct fw_json *c = root->u.child; c && !rc; c = c->next) {
+	int table = q == Q_TRAIT_SET ? 0 : 1;
+	const struct fw_json *c = root->u.child;
+	while (c && !rc) {
+		size_t n = 0;
+		size_t offs[TRAITS_PER_STMT + 1];
+		const struct fw_json *first = c;
 		fw_buf_reset(&val);
-		fw_json_write_value(&val, c);
-		sqlite3_stmt *s = stmt(m, q);
-		sqlite3_bind_int64(s, 1, owner);
-		bind_str(s, 2, c->key);
-		sqlite3_bind_text(s, 3, val.data, (int)val.len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, t);
+		for (; c && n < TRAITS_PER_STMT; c = c->next, n++) {
+			offs[n] = val.len;
+			fw_json_write_value(&val, c);
+		}
+		offs[n] = val.len;
+		sqlite3_stmt *s = traits_stmt(m, table, n);
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		sqlite3_reset(s);
+		const struct fw_json *k = first;
+		for (size_t i = 0; i < n; i++, k = k->next) {
+			sqlite3_bind_int64(s, (int)(4 * i + 1), owner);
+			bind_str(s, (int)(4 * i + 2), k->key);
+			sqlite3_bind_text(s, (int)(4 * i + 3), val.data + offs[i],
+					  (int)(offs[i + 1] - offs[i]), SQLITE_STATIC);
+			sqlite3_bind_int64(s, (int)(4 * i + 4), t);
+		}
 		rc = step_done(s);
 	}
 	fw_buf_release(&val);
@@ -483,7 +556,7 @@ static int apply_one(void *ctx, uint64_t seq, const struct fw_event *e)
 	case FW_MSG_IDENTIFY:
 		if (e->user_id.len) {
 			rc = join_ids(c, e, e->user_id, e->anonymous_id, "identify");
-			pid = lookup_id(m, Q_ID_GET, e->user_id);
+			pid = ensure_person(m, e->user_id, e->time_ms);
 		} else {
 			pid = did.len ? ensure_person(m, did, e->time_ms) : 0;
 		}
@@ -533,11 +606,8 @@ static int apply_one(void *ctx, uint64_t seq, const struct fw_event *e)
 	 * marks its person identified; PostHog and Mixpanel do not tell ids apart
 	 * on the wire, so only their $identify / alias calls do. */
 	if (fw_event_is_activity(e) && e->user_id.len && e->source != FW_SRC_POSTHOG &&
-	    e->source != FW_SRC_MIXPANEL) {
-		pid = lookup_id(m, Q_ID_GET, e->user_id);
-		if (pid > 0)
-			mark_identified(m, pid, e->user_id);
-	}
+	    e->source != FW_SRC_MIXPANEL && ensure_identified(m, e->user_id, e->time_ms) < 0)
+		return FW_EIO;
 	return 0;
 }
 
@@ -610,6 +680,8 @@ out:
 		fw_dict_release(&m->seen_members);
 		fw_dict_init(&m->seen_ids);
 		fw_dict_init(&m->seen_members);
+		fw_dict_release(&m->seen_identified);
+		fw_dict_init(&m->seen_identified);
 		clear_caches(m);
 		fw_dict_release(&m->aid_keys);
 		fw_dict_init(&m->aid_keys);

@@ -60,11 +60,6 @@ struct embedded {
 		size_t mask, count;
 	} dd[DD_SHARDS];
 	uint64_t duplicates, events;
-	/* append scratch, used under the write lock */
-	struct fw_buf enc;
-	struct iovec *iov;
-	size_t capiov;
-	uint64_t *locs;
 	struct fw_store_options opt;
 };
 
@@ -198,6 +193,9 @@ static int replay_one(void *ctx, uint64_t seq, uint64_t loc, int kind, const voi
 	return 0;
 }
 
+/* Encoding, hashing and framing (CRC) happen before the lock; under it only
+ * the dedup check, one writev and the index update, so concurrent requests
+ * and import threads overlap their CPU work. */
 static int e_append(struct fw_store *base, const struct fw_event *ev, size_t n, uint8_t *stored,
 		    uint64_t *ticket, struct fw_err *err)
 {
@@ -206,73 +204,78 @@ static int e_append(struct fw_store *base, const struct fw_event *ev, size_t n, 
 	int have_wait = 0, rc = 0;
 	int64_t now = fw_now_ms();
 
-	pthread_rwlock_wrlock(&s->lock);
-	if (n > s->capiov) {
-		s->capiov = n * 2;
-		s->iov = fw_xrealloc(s->iov, s->capiov * sizeof *s->iov);
-		s->locs = fw_xrealloc(s->locs, s->capiov * sizeof *s->locs);
-	}
-	fw_buf_reset(&s->enc);
-	/* dedup first: remember slots so a failed write can undo them */
-	struct dedup_slot **slots = fw_xmalloc((n + 1) * sizeof *slots);
+	struct fw_buf enc = {0};
 	size_t *offs = fw_xmalloc((n + 1) * sizeof *offs);
+	XXH128_hash_t *hash = fw_xmalloc((n + 1) * sizeof *hash);
+	uint8_t *heads = fw_xmalloc(n * FW_LOG_RECORD_HEADER + 1);
+	for (size_t i = 0; i < n; i++) {
+		offs[i] = enc.len;
+		fw_event_encode(&enc, &ev[i]);
+		hash[i] = id_hash(ev[i].message_id);
+	}
+	offs[n] = enc.len;
+	for (size_t i = 0; i < n; i++)
+		fw_log_frame(1, enc.data + offs[i], offs[i + 1] - offs[i], heads + i * FW_LOG_RECORD_HEADER);
+	struct iovec *iov = fw_xmalloc((2 * n + 1) * sizeof *iov);
+	size_t *sel = fw_xmalloc((n + 1) * sizeof *sel);
+	uint64_t *locs = fw_xmalloc((n + 1) * sizeof *locs);
+
+	pthread_rwlock_wrlock(&s->lock);
 	size_t m = 0;
 	uint64_t next = fw_log_next_seq(s->log);
 	for (size_t i = 0; i < n; i++) {
-		int found;
-		struct dedup_slot *d = dd_lookup(s, ev[i].message_id, now, &found);
-		if (found) {
+		struct dd_shard *d = shard_of(s, hash[i]);
+		if ((d->count + 1) * 4 > (d->mask + 1) * 3)
+			dd_rebuild(d, now);
+		struct dedup_slot *x = dd_find(d, hash[i]);
+		if (x->lo || x->hi) {
 			s->duplicates++;
 			if (stored)
 				stored[i] = 0;
-			if (!have_wait || d->seq > wait_for)
-				wait_for = d->seq;
+			if (!have_wait || x->seq > wait_for)
+				wait_for = x->seq;
 			have_wait = 1;
 			continue;
 		}
-		d->seq = next + m;
-		d->received_ms = ev[i].received_ms;
-		slots[m] = d;
-		offs[m] = s->enc.len;
-		fw_event_encode(&s->enc, &ev[i]);
-		s->locs[m] = i;                  /* event index, replaced by loc after append */
-		m++;
+		x->lo = hash[i].low64;
+		x->hi = hash[i].high64;
+		x->seq = next + m;
+		x->received_ms = ev[i].received_ms;
+		d->count++;
+		iov[2 * m] = (struct iovec){heads + i * FW_LOG_RECORD_HEADER, FW_LOG_RECORD_HEADER};
+		iov[2 * m + 1] = (struct iovec){enc.data + offs[i], offs[i + 1] - offs[i]};
+		sel[m++] = i;
 		if (stored)
 			stored[i] = 1;
 	}
 	if (m) {
-		for (size_t j = 0; j < m; j++) {
-			size_t end = j + 1 < m ? offs[j + 1] : s->enc.len;
-			s->iov[j] = (struct iovec){s->enc.data + offs[j], end - offs[j]};
-		}
-		size_t *evidx = fw_xmalloc(m * sizeof *evidx);
-		for (size_t j = 0; j < m; j++)
-			evidx[j] = (size_t)s->locs[j];
 		uint64_t first;
-		rc = fw_log_append(s->log, 1, s->iov, m, &first, s->locs, NULL, NULL, err);
+		rc = fw_log_append(s->log, iov, m, &first, locs, err);
 		if (rc) {
-			/* nothing was written: forget the ids so a retry is stored.
-			 * Forget newest first: a rebuild moves slots, so re-find each. */
+			/* nothing was written: forget the ids so a retry is stored */
 			for (size_t j = m; j-- > 0;) {
-				struct fw_str id = ev[evidx[j]].message_id;
-				XXH128_hash_t h = id_hash(id);
+				XXH128_hash_t h = hash[sel[j]];
 				struct dedup_slot *x = dd_find(shard_of(s, h), h);
 				if (x->lo || x->hi)
 					dd_forget(s, x, now);
 			}
 		} else {
 			for (size_t j = 0; j < m; j++)
-				add_row(s, &ev[evidx[j]], s->locs[j]);
+				add_row(s, &ev[sel[j]], locs[j]);
 			uint64_t last = first + m - 1;
 			if (!have_wait || last > wait_for)
 				wait_for = last;
 			have_wait = 1;
 		}
-		free(evidx);
 	}
 	pthread_rwlock_unlock(&s->lock);
-	free(slots);
+	fw_buf_release(&enc);
 	free(offs);
+	free(hash);
+	free(heads);
+	free(iov);
+	free(sel);
+	free(locs);
 	/* a call with nothing to wait for (n == 0) waits for nothing */
 	*ticket = have_wait ? wait_for + 1 : 0;
 	return rc;
@@ -468,9 +471,6 @@ static void e_close(struct fw_store *base)
 	fw_dict_release(&s->groups);
 	for (int i = 0; i < DD_SHARDS; i++)
 		free(s->dd[i].slots);
-	fw_buf_release(&s->enc);
-	free(s->iov);
-	free(s->locs);
 	pthread_rwlock_destroy(&s->lock);
 	free(s);
 }

@@ -507,34 +507,30 @@ static int check_free_space(struct fw_log *log)
 	return log->disk_full;
 }
 
-int fw_log_append(struct fw_log *log, int kind, const struct iovec *payloads, size_t n,
-		  uint64_t *first_seq, uint64_t *locs,
-		  void (*locked_fn)(void *ctx, uint64_t first_seq), void *fn_ctx, struct fw_err *err)
+void fw_log_frame(int kind, const void *payload, size_t n, uint8_t head[FW_LOG_RECORD_HEADER])
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (payloads[i].iov_len > MAX_PAYLOAD)
-			return fw_error(err, FW_ETOOBIG, "record larger than 64 MiB");
-		total += REC_HEADER + payloads[i].iov_len;
-	}
-	/* Headers for all records, then one writev of header/payload pairs. */
-	uint8_t *heads = fw_xmalloc(n * REC_HEADER + 1);
-	size_t niov = 2 * n;
-	struct iovec *iov = fw_xmalloc((niov + 1) * sizeof *iov);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *h = heads + i * REC_HEADER;
-		h[0] = 0xF1;
-		h[1] = 0x57;
-		h[2] = (uint8_t)kind;
-		h[3] = 0;
-		put32(h + 4, (uint32_t)payloads[i].iov_len);
-		uint32_t c = (uint32_t)crc32(0, h, 8);
-		c = (uint32_t)crc32(c, payloads[i].iov_base, (uInt)payloads[i].iov_len);
-		put32(h + 8, c);
-		iov[2 * i] = (struct iovec){h, REC_HEADER};
-		iov[2 * i + 1] = payloads[i];
-	}
+	head[0] = 0xF1;
+	head[1] = 0x57;
+	head[2] = (uint8_t)kind;
+	head[3] = 0;
+	put32(head + 4, (uint32_t)n);
+	uint32_t c = (uint32_t)crc32(0, head, 8);
+	c = (uint32_t)crc32(c, payload, (uInt)n);
+	put32(head + 8, c);
+}
 
+int fw_log_append(struct fw_log *log, const struct iovec *iov_in, size_t n, uint64_t *first_seq,
+		  uint64_t *locs, struct fw_err *err)
+{
+	size_t total = 0, niov = 2 * n;
+	for (size_t i = 0; i < n; i++) {
+		if (iov_in[2 * i + 1].iov_len > MAX_PAYLOAD)
+			return fw_error(err, FW_ETOOBIG, "record larger than 64 MiB");
+		total += REC_HEADER + iov_in[2 * i + 1].iov_len;
+	}
+	/* writev may advance through a copy */
+	struct iovec *iov = fw_xmalloc((niov + 1) * sizeof *iov);
+	memcpy(iov, iov_in, niov * sizeof *iov);
 	int rc = 0;
 	pthread_mutex_lock(&log->mu);
 	if (log->failed) {
@@ -583,18 +579,15 @@ int fw_log_append(struct fw_log *log, int kind, const struct iovec *payloads, si
 		uint64_t off = log->file_size;
 		for (size_t i = 0; i < n; i++) {
 			locs[i] = make_loc(log->file_no, off);
-			off += REC_HEADER + payloads[i].iov_len;
+			off += REC_HEADER + iov[2 * i + 1].iov_len;
 		}
 	}
 	log->file_size += total;
 	log->total_bytes += total;
 	log->next_seq += n;
-	if (locked_fn)
-		locked_fn(fn_ctx, *first_seq);
 	pthread_cond_signal(&log->pending);
 out:
 	pthread_mutex_unlock(&log->mu);
-	free(heads);
 	free(iov);
 	return rc;
 }

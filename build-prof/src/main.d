@@ -1,0 +1,2 @@
+build-prof/src/main.o: src/main.c include/flywheel/cmd.h
+include/flywheel/cmd.h:
