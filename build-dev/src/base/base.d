@@ -1,2 +1,0 @@
-build-dev/src/base/base.o: src/base/base.c include/flywheel/base.h
-include/flywheel/base.h:

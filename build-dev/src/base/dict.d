@@ -1,4 +1,0 @@
-build-dev/src/base/dict.o: src/base/dict.c include/flywheel/dict.h \
- include/flywheel/base.h
-include/flywheel/dict.h:
-include/flywheel/base.h:

@@ -1,2 +1,0 @@
-build-dev/src/cmd/common.o: src/cmd/common.c include/flywheel/cmd.h
-include/flywheel/cmd.h:

@@ -1,3 +1,0 @@
-build-prof/src/base/timeutil.o: src/base/timeutil.c \
- include/flywheel/timeutil.h
-include/flywheel/timeutil.h:
