@@ -13,6 +13,7 @@ static const struct {
 	{"serve", fw_cmd_serve, "run the ingest server and read API"},
 	{"import", fw_cmd_import, "load Segment-spec JSON lines (.gz accepted) into a data directory"},
 	{"query", fw_cmd_query, "read events, people, accounts and warnings (local or --url)"},
+	{"check", fw_cmd_check, "validate the configuration file, with line-numbered errors"},
 };
 
 static void usage(FILE *out)

@@ -24,6 +24,10 @@ int fw_api_account(struct fw_server *s, struct fw_str group_id, struct fw_buf *o
 		   struct fw_err *err);
 int fw_api_warnings(struct fw_server *s, size_t limit, struct fw_buf *out, struct fw_err *err);
 
+/* The PLG metrics over [from, to) (both 0: the 30 days up to today). */
+int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf *out,
+		   struct fw_err *err);
+
 /* One event as the API shows it. */
 void fw_api_event_json(struct fw_buf *b, const struct fw_event *e);
 

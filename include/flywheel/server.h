@@ -12,6 +12,7 @@
 #define FLYWHEEL_SERVER_H
 
 #include "flywheel/base.h"
+#include "flywheel/config.h"
 #include "flywheel/http.h"
 #include "flywheel/meta.h"
 #include "flywheel/store.h"
@@ -21,6 +22,7 @@
 
 struct fw_server_options {
 	const char *data_dir;
+	const char *config_path; /* --config, or NULL for the lookup order of config.h */
 	uint64_t min_free_bytes;
 	int apply_in_background; /* start the people/accounts applier thread */
 	void (*notice)(void *ctx, const char *msg); /* start-up notices (torn tail …) */
@@ -29,6 +31,7 @@ struct fw_server_options {
 
 struct fw_server {
 	char data_dir[4096];
+	struct fw_config cfg;
 	struct fw_store *store;
 	struct fw_meta *meta;
 	char **write_keys, **secret_keys;
@@ -46,8 +49,9 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 void fw_server_close(struct fw_server *s);
 
 /* Keys: from FLYWHEEL_WRITE_KEY / FLYWHEEL_SECRET_KEY (comma-separated lists),
- * else the ones stored in the data directory, else a new pair is created and
- * stored. *created is set when a new pair was made (serve prints it). */
+ * else keys.write / keys.secret in the config, else the ones stored in the
+ * data directory, else a new pair is created and stored. *created is set when
+ * a new pair was made (serve prints it). */
 int fw_server_load_keys(struct fw_server *s, int *created, struct fw_err *err);
 /* 1 if `key` may write (a write or secret key) / read (a secret key). */
 int fw_server_can_write(struct fw_server *s, struct fw_str key);

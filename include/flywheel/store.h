@@ -57,6 +57,9 @@ struct fw_scan {
 	 * properties or context. Lets a store skip reading payloads. Records that
 	 * carry traits are always delivered in full. 0 = every record in full. */
 	unsigned ids_only_mask;
+	/* ...except events with one of these names, delivered in full. */
+	const struct fw_str *full_names;
+	size_t nfull_names;
 };
 
 /* Return non-zero to stop the scan (that value is returned by fw_store_scan). */

@@ -256,7 +256,7 @@ int fw_cmd_import(int argc, char **argv)
 		fputs(HELP, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	const char *data = fw_cmd_default_data(), *v;
+	const char *data = fw_cmd_default_data(), *config = NULL, *v;
 	const char **files = calloc((size_t)argc, sizeof *files);
 	int nfiles = 0;
 	long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
@@ -266,7 +266,7 @@ int fw_cmd_import(int argc, char **argv)
 		else if (fw_cmd_opt(argc, argv, &i, "--threads", &v))
 			nthreads = atol(v);
 		else if (fw_cmd_opt(argc, argv, &i, "--config", &v))
-			;
+			config = v;
 		else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "flywheel import: unknown option \"%s\"\n\n%s", argv[i], HELP);
 			free(files);
@@ -282,7 +282,8 @@ int fw_cmd_import(int argc, char **argv)
 	if (nthreads < 1 || nthreads > 64)
 		nthreads = 2;
 	struct fw_err err = {0};
-	struct fw_server_options so = {.data_dir = data, .min_free_bytes = 64u << 20};
+	struct fw_server_options so = {.data_dir = data, .config_path = config,
+				       .min_free_bytes = 64u << 20};
 	struct importer im = {0};
 	pthread_mutex_init(&im.mu, NULL);
 	pthread_cond_init(&im.cv, NULL);

@@ -20,11 +20,14 @@ static const char HELP[] =
 	"  latest [--limit N]  the newest events\n"
 	"  person ID           a person by any of their ids: identities, traits, accounts, events\n"
 	"  account ID          an account: traits and members\n"
-	"  warnings            ingestion warnings, newest first\n\n"
+	"  warnings            ingestion warnings, newest first\n"
+	"  metrics             the PLG metrics (DESIGN.md) with the previous period and targets;\n"
+	"                      --from/--to default to the 30 days up to today\n\n"
 	"options:\n"
 	"  --from DAY --to DAY  half-open UTC range [from, to), days as YYYY-MM-DD\n"
 	"  --json               print the API's JSON instead of a table\n"
 	"  --data DIR           read a data directory (the server must not be running on it)\n"
+	"  --config FILE        definitions (activation event, targets…); see docs/config.md\n"
 	"  --url URL --key KEY  ask a running server (or $FLYWHEEL_URL, $FLYWHEEL_SECRET_KEY)\n";
 
 /* Minimal HTTP/1.1 GET for --url: Connection: close, reads to EOF. */
@@ -143,6 +146,27 @@ static void print_table(const char *kind, struct fw_json *root)
 		}
 		return;
 	}
+	if (!strcmp(kind, "metrics")) {
+		const struct fw_json *ms = fw_json_get_obj(root, "metrics");
+		struct fw_str f = fw_json_get_str(root, "from"), t = fw_json_get_str(root, "to");
+		printf("%.*s .. %.*s (to exclusive)\n", (int)f.len, f.p, (int)t.len, t.p);
+		printf("%-30s %14s %14s %14s\n", "METRIC", "VALUE", "PREVIOUS", "TARGET");
+		for (const struct fw_json *c = ms ? ms->u.child : NULL; c; c = c->next) {
+			char cols[3][32];
+			const char *keys[3] = {"value", "previous", "target"};
+			for (int k = 0; k < 3; k++) {
+				const struct fw_json *x = fw_json_get(c, keys[k]);
+				if (x && x->type == FW_JSON_NUMBER && x->is_int)
+					snprintf(cols[k], sizeof cols[k], "%lld", (long long)x->i);
+				else if (x && x->type == FW_JSON_NUMBER)
+					snprintf(cols[k], sizeof cols[k], "%.4f", x->u.num);
+				else
+					snprintf(cols[k], sizeof cols[k], "%s", x ? "-" : "");
+			}
+			printf("%-30.*s %14s %14s %14s\n", (int)c->key.len, c->key.p, cols[0], cols[1], cols[2]);
+		}
+		return;
+	}
 	/* person, account: the JSON, one field per line */
 	for (const struct fw_json *c = root->u.child; c; c = c->next) {
 		struct fw_buf v = {0};
@@ -160,6 +184,7 @@ int fw_cmd_query(int argc, char **argv)
 	}
 	const char *data = NULL, *url = getenv("FLYWHEEL_URL"), *key = getenv("FLYWHEEL_SECRET_KEY");
 	const char *from = NULL, *to = NULL, *event = NULL, *kind = NULL, *arg = NULL, *v;
+	const char *config = NULL;
 	size_t limit = 50;
 	int json = 0;
 	for (int i = 1; i < argc; i++) {
@@ -178,7 +203,7 @@ int fw_cmd_query(int argc, char **argv)
 		else if (fw_cmd_opt(argc, argv, &i, "--limit", &v))
 			limit = strtoul(v, NULL, 10);
 		else if (fw_cmd_opt(argc, argv, &i, "--config", &v))
-			;
+			config = v;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (argv[i][0] == '-')
@@ -190,7 +215,8 @@ int fw_cmd_query(int argc, char **argv)
 		else
 			return fprintf(stderr, "flywheel query: unexpected argument \"%s\"\n", argv[i]), 2;
 	}
-	static const char *const kinds[] = {"events", "daily", "latest", "person", "account", "warnings"};
+	static const char *const kinds[] = {"events", "daily",   "latest",  "person",
+					    "account", "warnings", "metrics"};
 	int known = 0;
 	for (size_t i = 0; kind && i < FW_ARRAY_LEN(kinds); i++)
 		known |= !strcmp(kind, kinds[i]);
@@ -218,6 +244,8 @@ int fw_cmd_query(int argc, char **argv)
 			fw_buf_printf(&path, "/api/v1/events/latest?limit=%zu&", limit);
 		else if (!strcmp(kind, "warnings"))
 			fw_buf_printf(&path, "/api/v1/warnings?limit=%zu&", limit);
+		else if (!strcmp(kind, "metrics"))
+			fw_buf_adds(&path, "/api/v1/metrics?");
 		else {
 			fw_buf_printf(&path, "/api/v1/%s/", !strcmp(kind, "person") ? "people" : "accounts");
 			url_escape(&path, arg);
@@ -246,7 +274,8 @@ int fw_cmd_query(int argc, char **argv)
 		}
 	} else {
 		struct fw_server *srv;
-		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data()};
+		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
+					       .config_path = config};
 		if (access(so.data_dir, F_OK)) {
 			fprintf(stderr, "flywheel query: no data directory at %s (use --data DIR or --url URL)\n",
 				so.data_dir);
@@ -265,6 +294,8 @@ int fw_cmd_query(int argc, char **argv)
 					rc = fw_api_events_latest(srv, limit, &out, &err);
 				else if (!strcmp(kind, "warnings"))
 					rc = fw_api_warnings(srv, limit, &out, &err);
+				else if (!strcmp(kind, "metrics"))
+					rc = fw_api_metrics(srv, f, t, &out, &err);
 				else if (!strcmp(kind, "person"))
 					rc = fw_api_person(srv, fw_str_c(arg), &out, &err);
 				else

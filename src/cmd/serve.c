@@ -16,7 +16,7 @@ static const char HELP[] =
 	"routes) and the read API. A 2xx answer means the events are fsync'd to disk.\n\n"
 	"  --data DIR          data directory (default ./flywheel-data, or $FLYWHEEL_DATA)\n"
 	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any)\n"
-	"  --config FILE       configuration file (accepted; keys come from the environment)\n"
+	"  --config FILE       configuration (default DIR/flywheel.yaml, then ./flywheel.yaml)\n"
 	"  --timeout SECONDS   drop connections idle this long while sending a request (30)\n"
 	"  --min-free-mb N     answer 503 instead of writing when the disk has less free (64)\n\n"
 	"Keys: FLYWHEEL_WRITE_KEY and FLYWHEEL_SECRET_KEY (comma-separated lists allowed);\n"
@@ -42,16 +42,16 @@ int fw_cmd_serve(int argc, char **argv)
 		fputs(HELP, stdout);
 		return 0;
 	}
-	const char *data = fw_cmd_default_data(), *listen = "127.0.0.1:8080", *v;
-	int timeout = 30;
-	long min_free_mb = 64;
+	const char *data = fw_cmd_default_data(), *listen = NULL, *config = NULL, *v;
+	int timeout = 0;
+	long min_free_mb = -1;
 	for (int i = 1; i < argc; i++) {
 		if (fw_cmd_opt(argc, argv, &i, "--data", &v))
 			data = v;
 		else if (fw_cmd_opt(argc, argv, &i, "--listen", &v))
 			listen = v;
 		else if (fw_cmd_opt(argc, argv, &i, "--config", &v))
-			; /* read by later subsystems */
+			config = v;
 		else if (fw_cmd_opt(argc, argv, &i, "--timeout", &v))
 			timeout = atoi(v);
 		else if (fw_cmd_opt(argc, argv, &i, "--min-free-mb", &v))
@@ -61,6 +61,32 @@ int fw_cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
+	struct fw_err err = {0};
+	struct fw_server *srv;
+	struct fw_server_options so = {
+		.data_dir = data,
+		.config_path = config,
+		.apply_in_background = 1,
+		.notice = notice,
+	};
+	/* the config is read first: it may set listen, timeout and min free space */
+	struct fw_config cfg;
+	if (fw_config_resolve(&cfg, config, data, &err)) {
+		fprintf(stderr, "flywheel serve: %s\n", err.msg);
+		fw_config_release(&cfg);
+		return 1;
+	}
+	if (!listen)
+		listen = cfg.listen;
+	if (!timeout)
+		timeout = cfg.timeout_s;
+	if (min_free_mb < 0)
+		min_free_mb = cfg.min_free_mb;
+	so.min_free_bytes = (uint64_t)min_free_mb << 20;
+	char listen_copy[300];
+	snprintf(listen_copy, sizeof listen_copy, "%s", listen);
+	listen = listen_copy;
+	fw_config_release(&cfg);
 	char host[256];
 	int port;
 	const char *colon = strrchr(listen, ':');
@@ -74,14 +100,6 @@ int fw_cmd_serve(int argc, char **argv)
 	if (timeout < 1)
 		timeout = 1;
 
-	struct fw_err err = {0};
-	struct fw_server *srv;
-	struct fw_server_options so = {
-		.data_dir = data,
-		.min_free_bytes = (uint64_t)min_free_mb << 20,
-		.apply_in_background = 1,
-		.notice = notice,
-	};
 	if (fw_server_open(&so, &srv, &err)) {
 		fprintf(stderr, "flywheel serve: %s\n", err.msg);
 		return 1;

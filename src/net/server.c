@@ -50,7 +50,14 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 	struct fw_server *s = fw_xcalloc(1, sizeof *s);
 	s->lock_fd = -1;
 	snprintf(s->data_dir, sizeof s->data_dir, "%s", opt->data_dir);
+	int crc = fw_config_resolve(&s->cfg, opt->config_path, opt->data_dir, err);
+	if (crc) {
+		fw_config_release(&s->cfg);
+		free(s);
+		return crc;
+	}
 	if (mkdir(s->data_dir, 0755) && errno != EEXIST) {
+		fw_config_release(&s->cfg);
 		free(s);
 		return fw_error(err, FW_EIO, "cannot create data directory %s: %s", opt->data_dir,
 				strerror(errno));
@@ -62,6 +69,7 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 		int e = errno;
 		if (s->lock_fd >= 0)
 			close(s->lock_fd);
+		fw_config_release(&s->cfg);
 		free(s);
 		return fw_error(err, FW_EAGAIN,
 				"data directory %s is in use by another flywheel process (%s); stop it "
@@ -126,6 +134,7 @@ void fw_server_close(struct fw_server *s)
 	free_keys(s->secret_keys, s->nsecret);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	fw_config_release(&s->cfg);
 	free(s);
 }
 
@@ -182,6 +191,12 @@ int fw_server_load_keys(struct fw_server *s, int *created, struct fw_err *err)
 		split_keys(w, &s->write_keys, &s->nwrite);
 	if (k && *k)
 		split_keys(k, &s->secret_keys, &s->nsecret);
+	if (!s->nwrite)
+		for (size_t i = 0; i < s->cfg.write_keys.n; i++)
+			split_keys(s->cfg.write_keys.items[i], &s->write_keys, &s->nwrite);
+	if (!s->nsecret)
+		for (size_t i = 0; i < s->cfg.secret_keys.n; i++)
+			split_keys(s->cfg.secret_keys.items[i], &s->secret_keys, &s->nsecret);
 	struct fw_buf stored = {0};
 	if (!s->nwrite) {
 		fw_meta_keys_list(s->meta, "write", &stored);

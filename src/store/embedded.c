@@ -379,6 +379,15 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 			return 0;
 		}
 	}
+	uint8_t *full = NULL; /* by name id: deliver in full despite ids_only_mask */
+	if (q->nfull_names) {
+		full = fw_xcalloc(s->names.count + 1, 1);
+		for (size_t i = 0; i < q->nfull_names; i++) {
+			uint32_t id = fw_dict_find(&s->names, q->full_names[i].p, q->full_names[i].len);
+			if (id != UINT32_MAX)
+				full[id] = 1;
+		}
+	}
 	uint64_t lo = q->from_seq, hi = s->nrows;
 	if (q->to_seq && q->to_seq < hi)
 		hi = q->to_seq;
@@ -403,10 +412,14 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 			break;
 	}
 	struct row *rows = fw_xmalloc((nsel + 1) * sizeof *rows);
-	for (size_t i = 0; i < nsel; i++)
+	for (size_t i = 0; i < nsel; i++) {
 		rows[i] = *row_at(s, sel[i]);
+		if (full && full[rows[i].name])
+			rows[i].has_traits = 1; /* reuse the flag: read this one in full */
+	}
 	pthread_rwlock_unlock(&s->lock);
 	free(want);
+	free(full);
 
 	int rc = 0;
 	struct fw_buf buf = {0};

@@ -2,6 +2,7 @@
 #include "flywheel/api.h"
 #include "flywheel/http.h"
 #include "flywheel/json.h"
+#include "flywheel/metrics.h"
 #include "flywheel/timeutil.h"
 
 #include <stdio.h>
@@ -245,6 +246,30 @@ int fw_api_warnings(struct fw_server *s, size_t limit, struct fw_buf *out, struc
 	return fw_meta_warnings_json(s->meta, limit, out);
 }
 
+int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf *out,
+		   struct fw_err *err)
+{
+	if (!from && !to) {
+		to = fw_day_floor(fw_now_ms()) + FW_MS_PER_DAY;
+		from = to - 30 * FW_MS_PER_DAY;
+	}
+	if (from != fw_day_floor(from) || to != fw_day_floor(to))
+		return fw_error(err, FW_EINVAL, "metrics are computed over whole UTC days: give from and to as YYYY-MM-DD");
+	if (to <= from)
+		return fw_error(err, FW_EINVAL, "the range is empty: to must be after from");
+	int rc = fw_server_catch_up(s, err);
+	struct fw_plg *p = NULL;
+	if (!rc)
+		rc = fw_plg_load(s->store, s->meta, &s->cfg, &p, err);
+	if (rc)
+		return rc;
+	struct fw_metrics m;
+	fw_metrics_compute(p, from, to, &m);
+	fw_metrics_json(&m, &s->cfg, out);
+	fw_plg_free(p);
+	return 0;
+}
+
 /* ---- HTTP handlers ---- */
 
 static int authorized(struct fw_req *req, struct fw_resp *resp)
@@ -318,6 +343,20 @@ static void h_daily(struct fw_req *req, struct fw_resp *resp)
 	answer(resp, rc, &err);
 }
 
+static void h_metrics(struct fw_req *req, struct fw_resp *resp)
+{
+	if (!authorized(req, resp))
+		return;
+	int64_t from, to;
+	struct fw_err err = {0};
+	int rc = fw_api_range(fw_req_query(req, "from"), fw_req_query(req, "to"), &from, &to, &err);
+	if (!rc && (!fw_req_query(req, "from")) != (!fw_req_query(req, "to")))
+		rc = fw_error(&err, FW_EINVAL, "give both from and to (YYYY-MM-DD), or neither for the last 30 days");
+	if (!rc)
+		rc = fw_api_metrics(req->srv, from, to, &resp->body, &err);
+	answer(resp, rc, &err);
+}
+
 static void h_latest(struct fw_req *req, struct fw_resp *resp)
 {
 	if (!authorized(req, resp))
@@ -356,6 +395,7 @@ const struct fw_route fw_api_routes[] = {
 	{"GET", "/api/v1/events/count", 0, h_count, 0, "events by name"},
 	{"GET", "/api/v1/events/daily", 0, h_daily, 0, "events by day"},
 	{"GET", "/api/v1/events/latest", 0, h_latest, 0, "newest events"},
+	{"GET", "/api/v1/metrics", 0, h_metrics, 0, "PLG metrics with previous period and targets"},
 	{"GET", "/api/v1/people/", 1, h_person, 0, "a person by any of their ids"},
 	{"GET", "/api/v1/accounts/", 1, h_account, 0, "an account by its group id"},
 	{"GET", "/api/v1/warnings", 0, h_warnings, 0, "ingestion warnings"},

@@ -1,0 +1,40 @@
+/*
+ * metrics.h — the PLG metrics of the interfaces contract (DESIGN.md), each
+ * with value, previous (the same length just before `from`) and target.
+ *
+ * fw_plg_load reads what the metrics need from the store and the metadata
+ * once (people resolved through identities, sign-ups, activations, active
+ * days, accounts and their plan changes, invites); fw_metrics_compute then
+ * answers any range from that in memory. Definitions follow DESIGN.md's
+ * fine print exactly; src/query/metrics.c says how, metric by metric.
+ */
+#ifndef FLYWHEEL_METRICS_H
+#define FLYWHEEL_METRICS_H
+
+#include "flywheel/config.h"
+#include "flywheel/meta.h"
+#include "flywheel/store.h"
+
+struct fw_plg; /* the loaded data */
+
+int fw_plg_load(struct fw_store *s, struct fw_meta *m, const struct fw_config *c,
+		struct fw_plg **out, struct fw_err *err);
+void fw_plg_free(struct fw_plg *p);
+
+struct fw_metric_value {
+	int has; /* 0 = null (empty denominator) */
+	double v;
+};
+
+struct fw_metrics {
+	int64_t from_ms, to_ms;
+	struct fw_metric_value cur[FW_M_COUNT], prev[FW_M_COUNT];
+};
+
+/* Metrics over [from_ms, to_ms) (day-aligned) and the period before it. */
+void fw_metrics_compute(const struct fw_plg *p, int64_t from_ms, int64_t to_ms,
+			struct fw_metrics *out);
+/* {"from":…,"to":…,"metrics":{name:{"value":…,"previous":…,"target":…}}} */
+void fw_metrics_json(const struct fw_metrics *m, const struct fw_config *c, struct fw_buf *out);
+
+#endif
