@@ -193,7 +193,10 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	const struct fw_config *c = p->cfg;
 	struct fw_str did = fw_event_distinct_id(e);
 	uint32_t account = e->group_id.len ? account_of(p, e->group_id) : UINT32_MAX;
-	if (account != UINT32_MAX && e->time_ms < p->accounts.v[account].first_event_ms)
+	/* an account's first event: its events and the group calls naming it
+	 * (identify and alias are calls, not events) */
+	if (account != UINT32_MAX && (fw_event_is_activity(e) || e->type == FW_MSG_GROUP) &&
+	    e->time_ms < p->accounts.v[account].first_event_ms)
 		p->accounts.v[account].first_event_ms = e->time_ms;
 	if (e->type == FW_MSG_GROUP) {
 		const struct fw_json *traits = parse_obj(p, e->traits);
@@ -215,7 +218,9 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	uint32_t person = person_of(p, did);
 	if (e->type == FW_MSG_IDENTIFY) {
 		const struct fw_json *traits = parse_obj(p, e->traits);
-		if (traits && fw_json_get(traits, "created_at") &&
+		const struct fw_json *created = traits ? fw_json_get(traits, "created_at") : NULL;
+		if (created && created->type != FW_JSON_NULL &&
+		    !(created->type == FW_JSON_STRING && !created->u.str.len) &&
 		    e->time_ms < p->people.v[person].identify_ms)
 			p->people.v[person].identify_ms = e->time_ms;
 		fw_arena_reset(&p->arena);
@@ -240,8 +245,14 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	} else if (fw_str_eq(e->event, c->invite_accepted_event)) {
 		const struct fw_json *props = parse_obj(p, e->properties);
 		const struct fw_json *inviter = props ? fw_json_get(props, c->inviter_property) : NULL;
-		if (inviter && inviter->type == FW_JSON_STRING && inviter->u.str.len) {
-			struct invite inv = {person_of(p, inviter->u.str), person};
+		/* ids sent as numbers are their decimal text, as everywhere */
+		struct fw_str id = {0};
+		if (inviter && inviter->type == FW_JSON_STRING)
+			id = inviter->u.str;
+		else if (inviter && inviter->type == FW_JSON_NUMBER && inviter->is_int)
+			id = inviter->raw;
+		if (id.len) {
+			struct invite inv = {person_of(p, id), person};
 			PUSH(p->invites, inv);
 		}
 	}

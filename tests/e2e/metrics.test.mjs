@@ -3,9 +3,12 @@
 //
 //   1. metrics/hand.ndjson, a 65-line fixture (13 people, 4 accounts) whose every
 //      metric is worked out by hand below. It checks the DuckDB oracle too.
-//   2. metrics/generate.mjs, a seeded dataset (~16k lines, ~325 people, 60
+//   2. metrics/generate.mjs, a seeded dataset (~12k lines, ~325 people, 60
 //      accounts, 70 days) full of edge cases, against metrics/oracle.mjs, which
-//      computes every metric from DESIGN.md's definitions in SQL (DuckDB).
+//      computes every metric from DESIGN.md's definitions in SQL (DuckDB), over
+//      five ranges. FW_METRICS_SEED=N tries another dataset; FW_KEEP_DATA=1 keeps it.
+//
+// Both also ask GET /api/v1/metrics of a server started on the same data.
 //
 // Each compares all 17 metrics, value and previous: numbers equal within 1e-9
 // relative, nulls equal. A mismatch lists metric, range, expected and got.
@@ -15,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, tempDataDir } from './lib/server.mjs';
+import { BIN, start, tempDataDir } from './lib/server.mjs';
 import { generate } from './metrics/generate.mjs';
 import { Oracle, METRICS } from './metrics/oracle.mjs';
 
@@ -183,15 +186,38 @@ test('the oracle reproduces the hand-computed fixture', async () => {
   }
 });
 
-test('flywheel query metrics: the hand-computed fixture', () => {
-  const dir = tempDataDir('metrics-hand');
+/** GET /api/v1/metrics from a server started on `data`; checked like queryMetrics. */
+async function apiMetrics(data, ranges) {
+  const srv = await start({ dataDir: data, label: 'metrics-api', secret: 'sk_metrics' });
   try {
-    const r = importFile(path.join(dir, 'data'), HAND);
+    const out = [];
+    for (const [from, to] of ranges) {
+      const r = await srv.api(`/api/v1/metrics?from=${from}&to=${to}`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.from, from);
+      assert.equal(r.json.to, to);
+      assert.deepEqual(Object.keys(r.json.metrics).sort(), [...METRICS].sort());
+      out.push(r.json.metrics);
+    }
+    return out;
+  } finally {
+    await srv.dispose();
+  }
+}
+
+test('flywheel query metrics and GET /api/v1/metrics: the hand-computed fixture', async () => {
+  const dir = tempDataDir('metrics-hand');
+  const data = path.join(dir, 'data');
+  try {
+    const r = importFile(data, HAND);
     assert.match(r.stderr, /imported 65 lines, 62 stored, 3 duplicates, 0 skipped/);
     const bad = [
-      ...diff(`flywheel ${HAND_RANGE.join('..')}`, HAND_EXPECTED, queryMetrics(path.join(dir, 'data'), ...HAND_RANGE)),
-      ...diff(`flywheel ${HAND_EMPTY_RANGE.join('..')}`, HAND_EMPTY, queryMetrics(path.join(dir, 'data'), ...HAND_EMPTY_RANGE)),
+      ...diff(`flywheel ${HAND_RANGE.join('..')}`, HAND_EXPECTED, queryMetrics(data, ...HAND_RANGE)),
+      ...diff(`flywheel ${HAND_EMPTY_RANGE.join('..')}`, HAND_EMPTY, queryMetrics(data, ...HAND_EMPTY_RANGE)),
     ];
+    const [api, apiEmpty] = await apiMetrics(data, [HAND_RANGE, HAND_EMPTY_RANGE]);
+    bad.push(...diff(`GET /api/v1/metrics ${HAND_RANGE.join('..')}`, HAND_EXPECTED, api));
+    bad.push(...diff(`GET /api/v1/metrics ${HAND_EMPTY_RANGE.join('..')}`, HAND_EMPTY, apiEmpty));
     assert.deepEqual(bad, []);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -229,6 +255,10 @@ test('flywheel query metrics matches the DuckDB oracle on generated data', async
       if (from === '2026-02-01') for (const k of METRICS) assert.notEqual(want[k].value, null, `oracle ${k} over ${from}..${to}`);
       bad.push(...diff(`seed ${seed} ${from}..${to}`, want, queryMetrics(data, from, to)));
     }
+    // the read API computes the same numbers as the CLI
+    const [from, to] = RANGES[1];
+    const [api] = await apiMetrics(data, [RANGES[1]]);
+    bad.push(...diff(`seed ${seed} GET /api/v1/metrics ${from}..${to}`, await o.metrics(from, to), api));
     assert.deepEqual(bad, []);
   } finally {
     o.close();

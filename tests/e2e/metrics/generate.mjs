@@ -1,5 +1,5 @@
 // metrics/generate.mjs — a deterministic (seeded) Segment-spec dataset for the
-// metrics oracle: ~320 people, 60 accounts, ~70 days from 2026-01-01, and every
+// metrics oracle: ~325 people, 60 accounts, ~70 days from 2026-01-01, and every
 // edge case of ../../../../shared/DESIGN.md's metric definitions and "Fine print":
 //
 //   sign-ups     `Signed Up` tracks (channel organic/paid) by userId, by an anonymous
@@ -12,7 +12,8 @@
 //   activation   `Project Created` within 1 day, within 7, later, never; exactly
 //                24 h and exactly 7×24 h after sign-up, 24 h + 1 ms, at the sign-up
 //                millisecond; one only *before* sign-up (does not activate).
-//   activity     later days with events at 23:59:59.999 and 00:00:00.000 UTC,
+//   activity     tracks, pages and screens on later days, events at 23:59:59.999
+//                and 00:00:00.000 UTC,
 //                timestamps written with +05:30 and -08:00 offsets (crossing the UTC
 //                day), `$feature_flag_called` (inactive) alone on some days, identify
 //                calls alone on some days (calls are not activity), anonymous
@@ -27,8 +28,11 @@
 //                alone (not one), started free / trial / paid, upgrades within and
 //                after 90 days (and exactly 90×24 h), expansions, contractions, churn
 //                (mrr 0) and re-subscription, a created_at trait earlier than the
-//                first event, an event naming the account before its first group
-//                call, plan changes exactly at midnight of range boundaries.
+//                first event (and later, which changes nothing), a created_at
+//                corrected by a later group call (its latest value counts; one moves
+//                an account from December into January), an event naming the
+//                account before its first group call, plan changes exactly at
+//                midnight of range boundaries, fractional mrr.
 //   invites      `Invite Sent` by inviters, `Invite Accepted` with
 //                properties.inviter_id by invitees (some anonymously before they sign
 //                up), invitees signing up within / after 30 days of the inviter's
@@ -95,7 +99,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
   const track = (idObj, event, t, properties = {}, opts = {}) =>
     push({ type: 'track', ...idObj, event, properties, ...(opts.groupId ? { context: { groupId: opts.groupId } } : {}) }, t, opts);
   const page = (idObj, name, t, opts = {}) =>
-    push({ type: 'page', ...idObj, name, properties: { path: `/${name.toLowerCase()}` }, ...(opts.groupId ? { context: { groupId: opts.groupId } } : {}) }, t, opts);
+    push({ type: opts.screen ? 'screen' : 'page', ...idObj, name, properties: { path: `/${name.toLowerCase()}` }, ...(opts.groupId ? { context: { groupId: opts.groupId } } : {}) }, t, opts);
   const identify = (idObj, t, traits, opts = {}) => push({ type: 'identify', ...idObj, traits }, t, opts);
   const group = (idObj, groupId, t, traits, opts = {}) => push({ type: 'group', ...idObj, groupId, traits }, t, opts);
   const alias = (previousId, userId, t, opts = {}) => push({ type: 'alias', previousId, userId }, t, opts);
@@ -141,6 +145,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
   edge('signup_offset', { signupT: D(30, 20, 0, 0, 0), actDelay: null, signupOffset: 330 }); // 2026-02-01T01:30+05:30
   edge('signup_dup_earlier', { signupT: D(40, 10, 0, 0, 0), actDelay: 2 * HOUR, dupEarlier: true });
   edge('signup_twice', { signupT: D(41, 10, 0, 0, 0), actDelay: 30 * HOUR, signupAgain: 3 * DAY });
+  edge('signup_twice_merged', { signupT: D(26, 10, 0, 0, 0), actDelay: 40 * HOUR, signupAgain: 2 * DAY, kind: 'track_anon' });
   edge('identify_then_signed_up', { signupT: D(42, 8, 0, 0, 0), actDelay: 10 * HOUR, kind: 'identify_then_track' });
   edge('identify_no_created_first', { signupT: D(43, 8, 0, 0, 0), actDelay: 5 * DAY, kind: 'identify_created', earlyPlainIdentify: 2 * DAY });
   edge('ff_only_day1', { signupT: D(44, 8, 0, 0, 0), actDelay: null, loyalty: 0, day1: 'ff' });
@@ -171,14 +176,27 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
 
   // ---------------------------------------------------------------- accounts
   const accounts = [];
-  const shuffled = [...people].filter((p) => p.kind !== 'anon_only').sort(() => rnd() - 0.5);
-  for (let a = 0; a < nAccounts; a++) accounts.push({ a, id: `acct_${String(a).padStart(2, '0')}`, members: [] });
-  shuffled.forEach((p, k) => {
-    if (k >= nAccounts && chance(0.15)) return; // no account
-    const acc = k < nAccounts ? accounts[k] : pick(accounts);
+  // Founders are spread over the sign-up order, so accounts are created all along
+  // the period; every other member joins an account founded before they signed up.
+  const bySignup = people.filter((p) => p.kind !== 'anon_only').sort((x, y) => x.signupT - y.signupT);
+  const founders = new Set();
+  for (let a = 0; a < nAccounts; a++) {
+    const p = bySignup[Math.floor((a * bySignup.length) / nAccounts)];
+    const acc = { a, id: `acct_${String(a).padStart(2, '0')}`, members: [p] };
+    accounts.push(acc);
+    p.account = acc;
+    founders.add(p);
+  }
+  const order = [...accounts].sort(() => rnd() - 0.5); // account index ≠ founding order
+  order.forEach((acc, k) => { acc.a = k; acc.id = `acct_${String(k).padStart(2, '0')}`; });
+  for (const p of bySignup) {
+    if (founders.has(p) || chance(0.15)) continue; // some people have no account
+    const open = accounts.filter((acc) => acc.members[0].signupT < p.signupT);
+    if (!open.length) continue;
+    const acc = pick(open);
     acc.members.push(p);
     p.account = acc;
-  });
+  }
   const memberJoin = (p) => p.signupT + MIN; // each member's group call
 
   // ---------------------------------------------------------------- emit people
@@ -239,7 +257,9 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
       const inviter = p.invitedBy;
       const st = Math.max(inviter.signupT + MIN, S - int(1, 40) * HOUR);
       track(ids(inviter), 'Invite Sent', st, { invitee_email: p.email }, { groupId: inviter.account && st >= memberJoin(inviter) ? inviter.account.id : undefined });
-      const at = S + 30 * 1000; // anonymous when the invitee joins later
+      // accepted 30 s after signing up, or 20 s before (anonymously when the invitee's
+      // ids are joined later): the acceptance's time does not matter, only the sign-ups'
+      const at = chance(0.3) ? S - 20 * 1000 : S + 30 * 1000;
       const acc = track(p.kind === 'none' ? ids(p) : idsAt(at), 'Invite Accepted', at, { inviter_id: inviter.uid });
       if (chance(0.3)) dup(acc);
       if (p.acceptTwice) track(ids(p), 'Invite Accepted', S + 2 * HOUR, { inviter_id: inviter.uid });
@@ -268,7 +288,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
         if (want) track(ids(p), 'Task Completed', dayStart + 12 * HOUR, {}, { groupId: gid(dayStart) });
         continue;
       }
-      const pAct = age === 0 ? 0.9 : (0.55 * Math.exp(-age / (5 + 30 * p.loyalty)) + 0.25 * p.loyalty) * (p.actDelay != null ? 1.2 : 0.8);
+      const pAct = age === 0 ? 0.9 : (0.5 * Math.exp(-age / (2 + 25 * p.loyalty)) + 0.2 * p.loyalty * p.loyalty) * (p.actDelay != null ? 1.2 : 0.7);
       if (chance(pAct)) {
         for (let k = int(1, 4); k > 0; k--) {
           let t = dayStart + int(0, DAY - 1);
@@ -280,7 +300,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
           if (t >= dayStart + DAY) continue;
           const o = r >= 0.12 && r < 0.2 ? 330 : undefined;
           const m = chance(0.3)
-            ? page(idsAt(t), pick(PAGES), t, { groupId: gid(t), offset: o })
+            ? page(idsAt(t), pick(PAGES), t, { groupId: gid(t), offset: o, screen: chance(0.2) })
             : track(idsAt(t), pick(ACTIVITY), t, { n: k }, { groupId: gid(t), offset: o });
           if (chance(0.02)) dup(m);
         }
@@ -312,6 +332,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
   };
   const boundaryAt = [Date.UTC(2026, 1, 1), Date.UTC(2026, 2, 1), Date.UTC(2026, 0, 19)];
   let boundaryUsed = 0;
+  let crossedNewYear = false;
   for (const acc of accounts) {
     const founder = acc.members.reduce((x, y) => (y.signupT < x.signupT ? y : x));
     const C = memberJoin(founder) - 1; // the founder's account-defining group call, just before the member call
@@ -327,7 +348,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
       dup(g, { traits: { ...tr, plan: 'enterprise', mrr: 5000 } }); // later copy ignored
       pc(acc, after(3, 40), 'pro', 49);
     } else if (sc === 2) {
-      group(fid, acc.id, C, tr); // no plan traits: default free
+      group(fid, acc.id, C, { ...tr, created_at: iso(C + 3 * DAY) }); // no plan traits: default free; created_at after the first event
       group(fid, acc.id, after(5, 30), { plan: 'team', mrr: 99 }); // plan change by group call
     } else if (sc === 3) {
       group(fid, acc.id, C, { ...tr, plan: 'pro', mrr: 49 }); // starts paid
@@ -349,7 +370,17 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
       dup(m, { properties: { plan: 'pro', mrr: 999 } }); // later copy ignored
       pc(acc, up + int(3 * DAY, 20 * DAY), 'pro', 98); // seats: expansion +49
     } else if (sc === 6) {
-      group(fid, acc.id, C, { ...tr, created_at: iso(C - int(5, 20) * DAY - int(0, DAY)) }); // created before its first event
+      let created = C - int(5, 20) * DAY - int(0, DAY);
+      let corrected = chance(0.5) ? created + int(HOUR, 3 * DAY) : null;
+      if (!crossedNewYear && C > Date.UTC(2026, 0, 3)) {
+        // the trait's first value says December, its correction says January
+        crossedNewYear = true;
+        created = Date.UTC(2025, 11, 31, 20);
+        corrected = Date.UTC(2026, 0, 1, 4);
+      }
+      group(fid, acc.id, C, { ...tr, created_at: iso(created) }); // created before its first event
+      // a later group call corrects created_at: the trait's latest value counts
+      if (corrected !== null) group(fid, acc.id, C + 2 * DAY, { created_at: iso(corrected) });
       group(fid, acc.id, after(3, 25), { plan: 'pro', mrr: 49 });
     } else if (sc === 7) {
       group(fid, acc.id, C, { ...tr, plan: 'free', mrr: 0 });

@@ -116,11 +116,15 @@ SELECT DISTINCT person, t // ${DAY} AS day FROM ev WHERE event NOT IN ('$feature
 
 -- "An account is created at the earliest of its created_at trait and its first
 -- event." "An account's first event, for its creation time, includes the group
--- calls that name it." Events name an account by context.groupId.
+-- calls that name it." Events name an account by context.groupId. The account's
+-- created_at trait is its current value, as for any trait: the one of the latest
+-- group call (by time, then file order) carrying an ISO-8601 created_at.
 CREATE TABLE account AS
 WITH first_ev AS (SELECT account, min(t) AS t FROM msg WHERE account IS NOT NULL AND type IN ('track', 'page', 'screen', 'group') GROUP BY account),
-     trait AS (SELECT account, min(epoch_ms(CAST(json_extract_string(traits, '$.created_at') AS TIMESTAMPTZ))) AS t
-               FROM msg WHERE type = 'group' AND json_type(traits, '$.created_at') = 'VARCHAR' GROUP BY account)
+     trait AS (SELECT account, arg_max(epoch_ms(TRY_CAST(json_extract_string(traits, '$.created_at') AS TIMESTAMPTZ)), t * 1000000 + seq) AS t
+               FROM msg WHERE type = 'group' AND json_type(traits, '$.created_at') = 'VARCHAR'
+                 AND TRY_CAST(json_extract_string(traits, '$.created_at') AS TIMESTAMPTZ) IS NOT NULL
+               GROUP BY account)
 SELECT f.account, least(f.t, coalesce(tr.t, f.t)) AS created
 FROM first_ev f LEFT JOIN trait tr ON tr.account = f.account;
 
