@@ -20,10 +20,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#define FW_MIN_FREE_FROM_CONFIG UINT64_MAX
+
 struct fw_server_options {
 	const char *data_dir;
 	const char *config_path; /* --config, or NULL for the lookup order of config.h */
-	uint64_t min_free_bytes;
+	uint64_t min_free_bytes; /* FW_MIN_FREE_FROM_CONFIG: server.min_free_mb of the config */
 	int apply_in_background; /* start the people/accounts applier thread */
 	void (*notice)(void *ctx, const char *msg); /* start-up notices (torn tail …) */
 	void *notice_ctx;

@@ -283,7 +283,7 @@ int fw_cmd_import(int argc, char **argv)
 		nthreads = 2;
 	struct fw_err err = {0};
 	struct fw_server_options so = {.data_dir = data, .config_path = config,
-				       .min_free_bytes = 64u << 20};
+				       .min_free_bytes = FW_MIN_FREE_FROM_CONFIG};
 	struct importer im = {0};
 	pthread_mutex_init(&im.mu, NULL);
 	pthread_cond_init(&im.cv, NULL);

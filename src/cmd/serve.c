@@ -61,38 +61,31 @@ int fw_cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* the config (read by fw_server_open) supplies what the flags leave unset */
 	struct fw_err err = {0};
 	struct fw_server *srv;
 	struct fw_server_options so = {
 		.data_dir = data,
 		.config_path = config,
+		.min_free_bytes = min_free_mb < 0 ? FW_MIN_FREE_FROM_CONFIG : (uint64_t)min_free_mb << 20,
 		.apply_in_background = 1,
 		.notice = notice,
 	};
-	/* the config is read first: it may set listen, timeout and min free space */
-	struct fw_config cfg;
-	if (fw_config_resolve(&cfg, config, data, &err)) {
+	if (fw_server_open(&so, &srv, &err)) {
 		fprintf(stderr, "flywheel serve: %s\n", err.msg);
-		fw_config_release(&cfg);
 		return 1;
 	}
 	if (!listen)
-		listen = cfg.listen;
+		listen = srv->cfg.listen;
 	if (!timeout)
-		timeout = cfg.timeout_s;
-	if (min_free_mb < 0)
-		min_free_mb = cfg.min_free_mb;
-	so.min_free_bytes = (uint64_t)min_free_mb << 20;
-	char listen_copy[300];
-	snprintf(listen_copy, sizeof listen_copy, "%s", listen);
-	listen = listen_copy;
-	fw_config_release(&cfg);
+		timeout = srv->cfg.timeout_s;
 	char host[256];
 	int port;
 	const char *colon = strrchr(listen, ':');
 	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host ||
 	    (port = atoi(colon + 1)) < 0 || port > 65535) {
 		fprintf(stderr, "flywheel serve: --listen wants HOST:PORT, e.g. 127.0.0.1:8080\n");
+		fw_server_close(srv);
 		return 2;
 	}
 	memcpy(host, listen, (size_t)(colon - listen));
@@ -100,10 +93,6 @@ int fw_cmd_serve(int argc, char **argv)
 	if (timeout < 1)
 		timeout = 1;
 
-	if (fw_server_open(&so, &srv, &err)) {
-		fprintf(stderr, "flywheel serve: %s\n", err.msg);
-		return 1;
-	}
 	int created;
 	if (fw_server_load_keys(srv, &created, &err)) {
 		fprintf(stderr, "flywheel serve: %s\n", err.msg);

@@ -77,7 +77,9 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 				opt->data_dir, strerror(e));
 	}
 	struct fw_store_options so = {
-		.min_free_bytes = opt->min_free_bytes,
+		.min_free_bytes = opt->min_free_bytes == FW_MIN_FREE_FROM_CONFIG
+					  ? (uint64_t)s->cfg.min_free_mb << 20
+					  : opt->min_free_bytes,
 		.notice = collect_notice,
 		.notice_ctx = &ns,
 	};

@@ -319,13 +319,19 @@ static void h_health(struct fw_req *req, struct fw_resp *resp)
 		      (unsigned long long)st.syncs, (unsigned long long)st.duplicates);
 }
 
+/* ?from=&to= of a request (fw_api_range) */
+static int range_arg(struct fw_req *req, int64_t *from, int64_t *to, struct fw_err *err)
+{
+	return fw_api_range(fw_req_query(req, "from"), fw_req_query(req, "to"), from, to, err);
+}
+
 static void h_count(struct fw_req *req, struct fw_resp *resp)
 {
 	if (!authorized(req, resp))
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
-	int rc = fw_api_range(fw_req_query(req, "from"), fw_req_query(req, "to"), &from, &to, &err);
+	int rc = range_arg(req, &from, &to, &err);
 	if (!rc)
 		rc = fw_api_events_count(req->srv, from, to, &resp->body);
 	answer(resp, rc, &err);
@@ -337,7 +343,7 @@ static void h_daily(struct fw_req *req, struct fw_resp *resp)
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
-	int rc = fw_api_range(fw_req_query(req, "from"), fw_req_query(req, "to"), &from, &to, &err);
+	int rc = range_arg(req, &from, &to, &err);
 	if (!rc)
 		rc = fw_api_events_daily(req->srv, from, to, fw_req_query(req, "event"), &resp->body);
 	answer(resp, rc, &err);
@@ -349,7 +355,7 @@ static void h_metrics(struct fw_req *req, struct fw_resp *resp)
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
-	int rc = fw_api_range(fw_req_query(req, "from"), fw_req_query(req, "to"), &from, &to, &err);
+	int rc = range_arg(req, &from, &to, &err);
 	if (!rc && (!fw_req_query(req, "from")) != (!fw_req_query(req, "to")))
 		rc = fw_error(&err, FW_EINVAL, "give both from and to (YYYY-MM-DD), or neither for the last 30 days");
 	if (!rc)
