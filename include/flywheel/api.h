@@ -28,6 +28,10 @@ int fw_api_warnings(struct fw_server *s, size_t limit, struct fw_buf *out, struc
 int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf *out,
 		   struct fw_err *err);
 
+/* POST /api/v1/query: run the analysis the JSON body asks for (query.h). */
+int fw_api_query(struct fw_server *s, const char *body, size_t len, struct fw_buf *out,
+		 struct fw_err *err);
+
 /* One event as the API shows it. */
 void fw_api_event_json(struct fw_buf *b, const struct fw_event *e);
 

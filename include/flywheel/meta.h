@@ -55,7 +55,9 @@ int fw_meta_person(struct fw_meta *m, struct fw_str distinct_id, struct fw_arena
 /* An account by its group id: "id","traits","members","first_seen". */
 int fw_meta_account(struct fw_meta *m, struct fw_str group_id, struct fw_buf *json);
 
-/* Every (distinct id, person id) pair, for resolving events to people. */
-int fw_meta_identities(struct fw_meta *m, void (*fn)(void *ctx, struct fw_str did, int64_t person),
+/* Every (distinct id, person id, the person's user id or "") triple, for
+ * resolving events to people. */
+int fw_meta_identities(struct fw_meta *m,
+		       void (*fn)(void *ctx, struct fw_str did, int64_t person, struct fw_str user_id),
 		       void *ctx, struct fw_err *err);
 #endif

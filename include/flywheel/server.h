@@ -13,6 +13,8 @@
 
 #include "flywheel/base.h"
 #include "flywheel/config.h"
+#include "flywheel/dataset.h"
+#include "flywheel/metrics.h"
 #include "flywheel/http.h"
 #include "flywheel/meta.h"
 #include "flywheel/store.h"
@@ -43,7 +45,23 @@ struct fw_server {
 	int applier_running;
 	atomic_int stop;
 	atomic_ullong requests, events_stored, duplicates, rejected;
+	pthread_mutex_t snap_mu;
+	struct fw_snapshot *snap; /* the newest query snapshot, or NULL */
 };
+
+/* What analyses read: a dataset snapshot and the PLG facts loaded at the same
+ * point of the log. Shared by concurrent queries; released by the last one. */
+struct fw_snapshot {
+	atomic_int refs;
+	struct fw_dataset *d;
+	struct fw_plg *plg;
+	uint64_t applied_seq; /* people/accounts applied up to here when built */
+};
+
+/* The current snapshot, rebuilt first if anything was stored (and is durable)
+ * since the last one was built: what was acknowledged is visible. */
+int fw_server_snapshot(struct fw_server *s, struct fw_snapshot **out, struct fw_err *err);
+void fw_snapshot_release(struct fw_snapshot *snap);
 
 /* Open (creating if needed) a data directory for writing. Fails if another
  * process holds it. */

@@ -3,6 +3,7 @@
 #include "flywheel/api.h"
 #include "flywheel/cmd.h"
 #include "flywheel/json.h"
+#include "flywheel/query.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -22,7 +23,9 @@ static const char HELP[] =
 	"  account ID          an account: traits and members\n"
 	"  warnings            ingestion warnings, newest first\n"
 	"  metrics             the PLG metrics (DESIGN.md) with the previous period and targets;\n"
-	"                      --from/--to default to the 30 days up to today\n\n"
+	"                      --from/--to default to the 30 days up to today\n"
+	"  funnel | retention | stickiness | lifecycle | trends | revenue | virality | accounts\n"
+	"                      analyses (POST /api/v1/query; `flywheel query funnel --help`)\n\n"
 	"options:\n"
 	"  --from DAY --to DAY  half-open UTC range [from, to), days as YYYY-MM-DD\n"
 	"  --json               print the API's JSON instead of a table\n"
@@ -30,9 +33,10 @@ static const char HELP[] =
 	"  --config FILE        definitions (activation event, targets…); see docs/config.md\n"
 	"  --url URL --key KEY  ask a running server (or $FLYWHEEL_URL, $FLYWHEEL_SECRET_KEY)\n";
 
-/* Minimal HTTP/1.1 GET for --url: Connection: close, reads to EOF. */
-static int http_get(const char *url, const char *key, const char *path, struct fw_buf *body,
-		    int *status, struct fw_err *err)
+/* Minimal HTTP/1.1 client for --url: Connection: close, reads to EOF. A
+ * request body (post != NULL) is sent as a JSON POST. */
+static int http_call(const char *url, const char *key, const char *path, const struct fw_buf *post,
+		     struct fw_buf *body, int *status, struct fw_err *err)
 {
 	char host[256] = "127.0.0.1", port[16] = "80";
 	const char *p = url;
@@ -59,8 +63,14 @@ static int http_get(const char *url, const char *key, const char *path, struct f
 	}
 	freeaddrinfo(ai);
 	struct fw_buf req = {0};
-	fw_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n",
-		      path, host, key ? key : "");
+	fw_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
+		      post ? "POST" : "GET", path, host, key ? key : "");
+	if (post) {
+		fw_buf_printf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", post->len);
+		fw_buf_add(&req, post->data, post->len);
+	} else {
+		fw_buf_adds(&req, "\r\n");
+	}
 	if (write(fd, req.data, req.len) != (ssize_t)req.len) {
 		fw_buf_release(&req);
 		close(fd);
@@ -176,7 +186,7 @@ static void print_table(const char *kind, struct fw_json *root)
 	}
 }
 
-int fw_cmd_query(int argc, char **argv)
+static int query_basic(int argc, char **argv)
 {
 	if (fw_cmd_wants_help(argc, argv) || argc < 2) {
 		fputs(HELP, argc < 2 ? stderr : stdout);
@@ -265,7 +275,7 @@ int fw_cmd_query(int argc, char **argv)
 			fw_buf_adds(&path, "event=");
 			url_escape(&path, event);
 		}
-		rc = http_get(url, key, path.data, &out, &status, &err);
+		rc = http_call(url, key, path.data, NULL, &out, &status, &err);
 		fw_buf_release(&path);
 		if (!rc && status != 200) {
 			fprintf(stderr, "flywheel query: the server answered %d: %s\n", status, out.data ? out.data : "");
@@ -323,4 +333,268 @@ int fw_cmd_query(int argc, char **argv)
 	}
 	fw_buf_release(&out);
 	return 0;
+}
+
+/* ---- analyses (POST /api/v1/query) ---- */
+
+static int is_analysis(const char *kind)
+{
+	if (!strcmp(kind, "events") || !strcmp(kind, "metrics"))
+		return 0; /* the GET routes above answer these */
+	for (size_t i = 0; i < fw_nquery_kinds; i++)
+		if (!strcmp(kind, fw_query_kinds[i].name))
+			return 1;
+	return 0;
+}
+
+/* A command-line value as JSON: numbers, true/false/null, arrays and objects
+ * as written; anything else as a string. */
+static void add_value(struct fw_buf *b, const char *v)
+{
+	struct fw_arena a = {0};
+	struct fw_json *j;
+	struct fw_json_error je;
+	if (!fw_json_parse(&a, v, strlen(v), &j, &je) && j->type != FW_JSON_STRING)
+		fw_buf_adds(b, v);
+	else
+		fw_json_write_str(b, v, strlen(v));
+	fw_arena_release(&a);
+}
+
+/* Print one JSON value for a table cell. */
+static void cell(struct fw_buf *b, const struct fw_json *v)
+{
+	if (!v || v->type == FW_JSON_NULL)
+		fw_buf_adds(b, "-");
+	else if (v->type == FW_JSON_STRING)
+		fw_buf_add(b, v->u.str.p, v->u.str.len);
+	else if (v->type == FW_JSON_NUMBER && !v->is_int)
+		fw_buf_printf(b, "%.4g", v->u.num);
+	else
+		fw_json_write_value(b, v);
+}
+
+/* Generic rendering: scalars as "key: value", arrays of objects as aligned
+ * tables (columns = the first row's scalar members), objects recursively. */
+static void render(const char *title, const struct fw_json *v, int depth)
+{
+	struct fw_buf b = {0};
+	if (v->type == FW_JSON_OBJECT) {
+		if (title)
+			printf("%*s%s:\n", depth * 2, "", title);
+		for (const struct fw_json *c = v->u.child; c; c = c->next) {
+			char key[128];
+			snprintf(key, sizeof key, "%.*s", (int)c->key.len, c->key.p);
+			render(key, c, depth + (title != NULL));
+		}
+		return;
+	}
+	if (v->type == FW_JSON_ARRAY && v->len && v->u.child->type == FW_JSON_OBJECT) {
+		printf("%*s%s:\n", depth * 2, "", title ? title : "");
+		const struct fw_json *first = v->u.child;
+		size_t ncol = 0, width[32] = {0};
+		const struct fw_json *cols[32];
+		for (const struct fw_json *c = first->u.child; c && ncol < 32; c = c->next)
+			if (c->type != FW_JSON_OBJECT && c->type != FW_JSON_ARRAY) {
+				cols[ncol] = c;
+				width[ncol] = c->key.len;
+				ncol++;
+			}
+		for (const struct fw_json *r = v->u.child; r; r = r->next)
+			for (size_t k = 0; k < ncol; k++) {
+				char key[128];
+				snprintf(key, sizeof key, "%.*s", (int)cols[k]->key.len, cols[k]->key.p);
+				fw_buf_reset(&b);
+				cell(&b, fw_json_get(r, key));
+				if (b.len > width[k])
+					width[k] = b.len > 40 ? 40 : b.len;
+			}
+		printf("%*s", depth * 2 + 2, "");
+		for (size_t k = 0; k < ncol; k++)
+			printf("%-*.*s  ", (int)width[k], (int)cols[k]->key.len, cols[k]->key.p);
+		printf("\n");
+		for (const struct fw_json *r = v->u.child; r; r = r->next) {
+			printf("%*s", depth * 2 + 2, "");
+			for (size_t k = 0; k < ncol; k++) {
+				char key[128];
+				snprintf(key, sizeof key, "%.*s", (int)cols[k]->key.len, cols[k]->key.p);
+				fw_buf_reset(&b);
+				cell(&b, fw_json_get(r, key));
+				printf("%-*.*s  ", (int)width[k], (int)(b.len > 40 ? 40 : b.len), b.data ? b.data : "");
+			}
+			printf("\n");
+		}
+		fw_buf_release(&b);
+		return;
+	}
+	cell(&b, v);
+	printf("%*s%s: %.*s\n", depth * 2, "", title ? title : "", (int)b.len, b.data ? b.data : "");
+	fw_buf_release(&b);
+}
+
+static const char ANALYSIS_HELP[] =
+	"usage: flywheel query KIND [--data DIR | --url URL --key SECRET] [options] [--json]\n\n"
+	"Runs an analysis (the body of POST /api/v1/query, docs/query.md). Options:\n"
+	"  --request FILE       the whole JSON request (\"-\" = stdin); other options add to it\n"
+	"  --step EVENT         a funnel step (repeat, in order)\n"
+	"  --NAME VALUE         any request field: --from 2026-01-01 --window 7d --unit account\n"
+	"                       --people '{\"step\":2,\"status\":\"dropped\"}'  (dashes become _)\n"
+	"  --json               print the JSON answer instead of tables\n";
+
+static int read_request(const char *path, struct fw_buf *out)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f)
+		return -1;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		fw_buf_add(out, chunk, n);
+	if (f != stdin)
+		fclose(f);
+	return 0;
+}
+
+static int cmd_analysis(int argc, char **argv, const char *kind)
+{
+	const char *data = NULL, *url = getenv("FLYWHEEL_URL"), *key = getenv("FLYWHEEL_SECRET_KEY");
+	const char *config = NULL, *request = NULL, *v;
+	int json = 0;
+	struct fw_buf fields = {0}, steps = {0};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], kind))
+			continue;
+		if (fw_cmd_opt(argc, argv, &i, "--data", &v))
+			data = v;
+		else if (fw_cmd_opt(argc, argv, &i, "--url", &v))
+			url = v;
+		else if (fw_cmd_opt(argc, argv, &i, "--key", &v))
+			key = v;
+		else if (fw_cmd_opt(argc, argv, &i, "--config", &v))
+			config = v;
+		else if (fw_cmd_opt(argc, argv, &i, "--request", &v))
+			request = v;
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (fw_cmd_opt(argc, argv, &i, "--step", &v)) {
+			fw_buf_adds(&steps, steps.len ? ",{\"event\":" : "{\"event\":");
+			fw_json_write_str(&steps, v, strlen(v));
+			fw_buf_addc(&steps, '}');
+		} else if (!strncmp(argv[i], "--", 2) && argv[i][2] && i + 1 < argc) {
+			char name[64];
+			snprintf(name, sizeof name, "%s", argv[i] + 2);
+			for (char *c = name; *c; c++)
+				if (*c == '-')
+					*c = '_';
+			fw_buf_addc(&fields, ',');
+			fw_json_write_str(&fields, name, strlen(name));
+			fw_buf_addc(&fields, ':');
+			add_value(&fields, argv[++i]);
+		} else {
+			fprintf(stderr, "flywheel query %s: unexpected argument \"%s\"\n\n%s", kind, argv[i],
+				ANALYSIS_HELP);
+			fw_buf_release(&fields);
+			fw_buf_release(&steps);
+			return 2;
+		}
+	}
+	/* the request: --request's object, then the options' fields (later keys win) */
+	struct fw_buf body = {0};
+	fw_buf_adds(&body, "{\"kind\":");
+	fw_json_write_str(&body, kind, strlen(kind));
+	if (request) {
+		struct fw_buf file = {0};
+		if (read_request(request, &file)) {
+			fprintf(stderr, "flywheel query: cannot read %s\n", request);
+			return 1;
+		}
+		struct fw_arena a = {0};
+		struct fw_json *j;
+		struct fw_json_error je;
+		if (fw_json_parse(&a, file.data ? file.data : "", file.len, &j, &je) ||
+		    j->type != FW_JSON_OBJECT) {
+			fprintf(stderr, "flywheel query: %s is not a JSON object\n", request);
+			return 1;
+		}
+		for (const struct fw_json *c = j->u.child; c; c = c->next)
+			if (!fw_str_eq(c->key, "kind")) {
+				fw_buf_addc(&body, ',');
+				fw_json_write_str(&body, c->key.p, c->key.len);
+				fw_buf_addc(&body, ':');
+				fw_json_write_value(&body, c);
+			}
+		fw_arena_release(&a);
+		fw_buf_release(&file);
+	}
+	if (steps.len)
+		fw_buf_printf(&body, ",\"steps\":[%.*s]", (int)steps.len, steps.data);
+	if (fields.len)
+		fw_buf_add(&body, fields.data, fields.len);
+	fw_buf_addc(&body, '}');
+	fw_buf_release(&fields);
+	fw_buf_release(&steps);
+
+	struct fw_buf out = {0};
+	struct fw_err err = {0};
+	int rc = 0, status = 200;
+	if (url && !data) {
+		rc = http_call(url, key, "/api/v1/query", &body, &out, &status, &err);
+		if (!rc && status != 200) {
+			fprintf(stderr, "flywheel query: the server answered %d: %s\n", status,
+				out.data ? out.data : "");
+			fw_buf_release(&out);
+			fw_buf_release(&body);
+			return 1;
+		}
+	} else {
+		struct fw_server *srv;
+		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
+					       .config_path = config};
+		if (access(so.data_dir, F_OK)) {
+			fprintf(stderr, "flywheel query: no data directory at %s (use --data DIR or --url URL)\n",
+				so.data_dir);
+			fw_buf_release(&body);
+			return 1;
+		}
+		rc = fw_server_open(&so, &srv, &err);
+		if (!rc) {
+			rc = fw_api_query(srv, body.data, body.len, &out, &err);
+			fw_server_close(srv);
+		}
+	}
+	fw_buf_release(&body);
+	if (rc) {
+		fprintf(stderr, "flywheel query %s: %s\n", kind, err.msg);
+		fw_buf_release(&out);
+		return 1;
+	}
+	struct fw_arena a = {0};
+	struct fw_json *root;
+	struct fw_json_error je;
+	if (json || fw_json_parse(&a, out.data, out.len, &root, &je))
+		printf("%s\n", out.data);
+	else
+		render(NULL, root, 0);
+	fw_arena_release(&a);
+	fw_buf_release(&out);
+	return 0;
+}
+
+int fw_cmd_query(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			i += !strcmp(argv[i], "--data") || !strcmp(argv[i], "--url") ||
+			     !strcmp(argv[i], "--key") || !strcmp(argv[i], "--config");
+			continue;
+		}
+		if (!is_analysis(argv[i]))
+			break;
+		if (fw_cmd_wants_help(argc, argv)) {
+			fputs(ANALYSIS_HELP, stdout);
+			return 0;
+		}
+		return cmd_analysis(argc, argv, argv[i]);
+	}
+	return query_basic(argc, argv);
 }

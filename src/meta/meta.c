@@ -951,20 +951,24 @@ int fw_meta_account(struct fw_meta *m, struct fw_str group_id, struct fw_buf *ou
 	return 0;
 }
 
-int fw_meta_identities(struct fw_meta *m, void (*fn)(void *ctx, struct fw_str did, int64_t person),
+int fw_meta_identities(struct fw_meta *m,
+		       void (*fn)(void *ctx, struct fw_str did, int64_t person, struct fw_str user_id),
 		       void *ctx, struct fw_err *err)
 {
 	pthread_mutex_lock(&m->mu);
 	sqlite3_stmt *s;
 	int rc = 0;
-	if (sqlite3_prepare_v2(m->db, "SELECT distinct_id, person_id FROM identities", -1, &s, NULL)) {
+	if (sqlite3_prepare_v2(m->db, "SELECT i.distinct_id, i.person_id, coalesce(p.user_id, '')"
+			       " FROM identities i JOIN persons p ON p.id = i.person_id ORDER BY i.person_id", -1, &s, NULL)) {
 		rc = db_error(m, err, "reading identities");
 	} else {
 		while (sqlite3_step(s) == SQLITE_ROW)
 			fn(ctx,
 			   (struct fw_str){(const char *)sqlite3_column_text(s, 0),
 					   (uint32_t)sqlite3_column_bytes(s, 0)},
-			   sqlite3_column_int64(s, 1));
+			   sqlite3_column_int64(s, 1),
+			   (struct fw_str){(const char *)sqlite3_column_text(s, 2),
+					   (uint32_t)sqlite3_column_bytes(s, 2)});
 		sqlite3_finalize(s);
 	}
 	pthread_mutex_unlock(&m->mu);

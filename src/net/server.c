@@ -49,6 +49,7 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 	struct notices ns = {.opt = opt};
 	struct fw_server *s = fw_xcalloc(1, sizeof *s);
 	s->lock_fd = -1;
+	pthread_mutex_init(&s->snap_mu, NULL);
 	snprintf(s->data_dir, sizeof s->data_dir, "%s", opt->data_dir);
 	int crc = fw_config_resolve(&s->cfg, opt->config_path, opt->data_dir, err);
 	if (crc) {
@@ -130,6 +131,8 @@ void fw_server_close(struct fw_server *s)
 		struct fw_err err;
 		fw_server_catch_up(s, &err);
 	}
+	fw_snapshot_release(s->snap);
+	pthread_mutex_destroy(&s->snap_mu);
 	fw_meta_close(s->meta);
 	fw_store_close(s->store);
 	free_keys(s->write_keys, s->nwrite);
@@ -138,6 +141,45 @@ void fw_server_close(struct fw_server *s)
 		close(s->lock_fd);
 	fw_config_release(&s->cfg);
 	free(s);
+}
+
+void fw_snapshot_release(struct fw_snapshot *snap)
+{
+	if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
+		fw_dataset_free(snap->d);
+		fw_plg_free(snap->plg);
+		free(snap);
+	}
+}
+
+int fw_server_snapshot(struct fw_server *s, struct fw_snapshot **out, struct fw_err *err)
+{
+	pthread_mutex_lock(&s->snap_mu);
+	int rc = fw_server_catch_up(s, err);
+	struct fw_store_stats st;
+	fw_store_stats(s->store, &st);
+	uint64_t applied = fw_meta_applied_seq(s->meta);
+	struct fw_snapshot *snap = s->snap;
+	if (!rc && (!snap || snap->d->seq != st.durable_seq || snap->applied_seq != applied)) {
+		snap = fw_xcalloc(1, sizeof *snap);
+		atomic_init(&snap->refs, 1);
+		snap->applied_seq = applied;
+		rc = fw_dataset_build(s->store, s->meta, &s->cfg, &snap->d, err);
+		if (!rc)
+			rc = fw_plg_load(s->store, s->meta, &s->cfg, &snap->plg, err);
+		if (rc) {
+			fw_snapshot_release(snap);
+		} else {
+			fw_snapshot_release(s->snap);
+			s->snap = snap;
+		}
+	}
+	if (!rc) {
+		atomic_fetch_add(&s->snap->refs, 1);
+		*out = s->snap;
+	}
+	pthread_mutex_unlock(&s->snap_mu);
+	return rc;
 }
 
 int fw_server_catch_up(struct fw_server *s, struct fw_err *err)

@@ -104,8 +104,9 @@ static uint32_t person_of(struct fw_plg *p, struct fw_str did)
 	return p->id_person.v[id];
 }
 
-static void on_identity(void *ctx, struct fw_str did, int64_t meta_person)
+static void on_identity(void *ctx, struct fw_str did, int64_t meta_person, struct fw_str user_id)
 {
+	(void)user_id;
 	struct fw_plg *p = ctx;
 	char key[24];
 	int n = snprintf(key, sizeof key, "%lld", (long long)meta_person);

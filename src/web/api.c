@@ -3,6 +3,7 @@
 #include "flywheel/http.h"
 #include "flywheel/json.h"
 #include "flywheel/metrics.h"
+#include "flywheel/query.h"
 #include "flywheel/timeutil.h"
 
 #include <stdio.h>
@@ -257,17 +258,43 @@ int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf 
 		return fw_error(err, FW_EINVAL, "metrics are computed over whole UTC days: give from and to as YYYY-MM-DD");
 	if (to <= from)
 		return fw_error(err, FW_EINVAL, "the range is empty: to must be after from");
-	int rc = fw_server_catch_up(s, err);
-	struct fw_plg *p = NULL;
-	if (!rc)
-		rc = fw_plg_load(s->store, s->meta, &s->cfg, &p, err);
+	struct fw_snapshot *snap;
+	int rc = fw_server_snapshot(s, &snap, err);
 	if (rc)
 		return rc;
 	struct fw_metrics m;
-	fw_metrics_compute(p, from, to, &m);
+	fw_metrics_compute(snap->plg, from, to, &m);
 	fw_metrics_json(&m, &s->cfg, out);
-	fw_plg_free(p);
+	fw_snapshot_release(snap);
 	return 0;
+}
+
+int fw_api_query(struct fw_server *s, const char *body, size_t len, struct fw_buf *out,
+		 struct fw_err *err)
+{
+	struct fw_arena arena = {0};
+	struct fw_json *req;
+	struct fw_json_error je;
+	if (fw_json_parse(&arena, body, len, &req, &je)) {
+		fw_arena_release(&arena);
+		return fw_error(err, FW_EINVAL, "the query is not valid JSON: %s at line %d, column %d",
+				je.msg, je.line, je.column);
+	}
+	struct fw_snapshot *snap;
+	int rc = fw_server_snapshot(s, &snap, err);
+	if (!rc) {
+		struct fw_qctx q = {
+			.d = snap->d,
+			.cfg = &s->cfg,
+			.plg = snap->plg,
+			.now_ms = fw_now_ms(),
+			.arena = &arena,
+		};
+		rc = fw_query_run(&q, req, out, err);
+		fw_snapshot_release(snap);
+	}
+	fw_arena_release(&arena);
+	return rc;
 }
 
 /* ---- HTTP handlers ---- */
@@ -363,6 +390,21 @@ static void h_metrics(struct fw_req *req, struct fw_resp *resp)
 	answer(resp, rc, &err);
 }
 
+static void h_query(struct fw_req *req, struct fw_resp *resp)
+{
+	if (!authorized(req, resp))
+		return;
+	struct fw_err err = {0};
+	if (req->body_too_large) {
+		fw_resp_error(resp, 413, "too_large", "the query is larger than 1 MB");
+		return;
+	}
+	int rc = fw_api_query(req->srv, req->body, req->body_len, &resp->body, &err);
+	if (rc)
+		fw_buf_reset(&resp->body);
+	answer(resp, rc, &err);
+}
+
 static void h_latest(struct fw_req *req, struct fw_resp *resp)
 {
 	if (!authorized(req, resp))
@@ -402,6 +444,7 @@ const struct fw_route fw_api_routes[] = {
 	{"GET", "/api/v1/events/daily", 0, h_daily, 0, "events by day"},
 	{"GET", "/api/v1/events/latest", 0, h_latest, 0, "newest events"},
 	{"GET", "/api/v1/metrics", 0, h_metrics, 0, "PLG metrics with previous period and targets"},
+	{"POST", "/api/v1/query", 0, h_query, 1 << 20, "analyses: funnel, retention, stickiness, lifecycle, trends, revenue, virality, metrics, events, accounts"},
 	{"GET", "/api/v1/people/", 1, h_person, 0, "a person by any of their ids"},
 	{"GET", "/api/v1/accounts/", 1, h_account, 0, "an account by its group id"},
 	{"GET", "/api/v1/warnings", 0, h_warnings, 0, "ingestion warnings"},
