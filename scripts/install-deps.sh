@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev zlib1g-dev libxxhash-dev libjansson-dev libyaml-dev"
+PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev zlib1g-dev libxxhash-dev libzstd-dev libjansson-dev libyaml-dev"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if ! command -v node >/dev/null 2>&1; then missing="$missing nodejs npm"; fi

@@ -66,6 +66,15 @@ uint64_t fw_log_bytes(struct fw_log *log); /* total bytes in all files */
 /* Read record at `loc` into buf (payload only). */
 int fw_log_read(struct fw_log *log, uint64_t loc, struct fw_buf *buf, struct fw_err *err);
 
+/* Read the payloads of n records at ascending locations into `out`
+ * (record i is out[offs[i] .. offs[i+1])), in large sequential reads. */
+int fw_log_read_many(struct fw_log *log, const uint64_t *locs, size_t n, struct fw_buf *out,
+		     size_t *offs, struct fw_err *err);
+
+/* Remove the log files whose records all have seq < `seq` (they are in
+ * segments); the newest file always stays, so seqs continue after a restart. */
+int fw_log_drop_before(struct fw_log *log, uint64_t seq, struct fw_err *err);
+
 /* Fault injection for tests: make the Nth fdatasync from now fail (0 = off). */
 void fw_log_inject_sync_failure(struct fw_log *log, int nth);
 

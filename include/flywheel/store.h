@@ -29,7 +29,17 @@ struct fw_store_options {
 	/* Called at open with notices a person should see (torn tail truncated…). */
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
+	/* Compaction into segments: in a background thread if set; records from
+	 * compact_limit(ctx) on (if given) stay in the log — the people/accounts
+	 * applier reads them from there. */
+	int compact_in_background;
+	uint64_t (*compact_limit)(void *ctx);
+	void *compact_ctx;
 };
+
+#define FW_SEGMENT_MAX_ROWS (512u * 1024)  /* records per segment at most */
+#define FW_COMPACT_BATCH_ROWS (64u * 1024) /* compact once this many wait... */
+#define FW_COMPACT_IDLE_MS 30000           /* ...or anything, after this quiet time */
 
 struct fw_store_stats {
 	uint64_t records;    /* events + calls stored */
@@ -38,10 +48,15 @@ struct fw_store_stats {
 	uint64_t bytes;      /* on disk */
 	uint64_t syncs;      /* fdatasync calls since start */
 	uint64_t durable_seq;
+	uint64_t segments;   /* segment files */
+	uint64_t compacted;  /* records below this seq are in segments */
 	int failed;
 };
 
-/* A scan over stored records, in seq order (or newest first). */
+/* A scan over stored records: compacted records segment by segment (each
+ * segment in its row order: distinct id, then time), then the log tail in
+ * seq order; with newest_first, strictly newest seq first. Every record
+ * comes with its seq. */
 struct fw_scan {
 	uint64_t from_seq, to_seq; /* [from, to); to 0 = no bound */
 	int64_t from_ms, to_ms;    /* event time [from, to); both 0 = no bound */
@@ -131,6 +146,10 @@ static inline uint64_t fw_log_next_seq_of(struct fw_store *s)
 	s->ops->stats(s, &st);
 	return st.records;
 }
+
+/* Compact every record that may be compacted into segments now (import,
+ * `flywheel compact`). *records (may be NULL) gets how many were. */
+int fw_store_compact(struct fw_store *s, uint64_t *records, struct fw_err *err);
 
 /* For tests: make the Nth fdatasync of the embedded store fail. */
 void fw_store_embedded_inject_sync_failure(struct fw_store *s, int nth);

@@ -44,6 +44,13 @@ static void collect_notice(void *ctx, const char *msg)
 		ns->msgs[ns->n++] = fw_xstrdup(msg);
 }
 
+/* Compaction stops where the people/accounts applier is: it reads the log. */
+static uint64_t applied_limit(void *ctx)
+{
+	struct fw_server *s = ctx;
+	return s->meta ? fw_meta_applied_seq(s->meta) : 0;
+}
+
 int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, struct fw_err *err)
 {
 	struct notices ns = {.opt = opt};
@@ -83,6 +90,9 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 					  : opt->min_free_bytes,
 		.notice = collect_notice,
 		.notice_ctx = &ns,
+		.compact_in_background = opt->apply_in_background,
+		.compact_limit = applied_limit,
+		.compact_ctx = s,
 	};
 	int rc = fw_store_open_embedded(s->data_dir, &so, &s->store, err);
 	if (!rc) {
@@ -133,8 +143,8 @@ void fw_server_close(struct fw_server *s)
 	}
 	fw_snapshot_release(s->snap);
 	pthread_mutex_destroy(&s->snap_mu);
+	fw_store_close(s->store); /* stops compaction, which asks meta where to stop */
 	fw_meta_close(s->meta);
-	fw_store_close(s->store);
 	free_keys(s->write_keys, s->nwrite);
 	free_keys(s->secret_keys, s->nsecret);
 	if (s->lock_fd >= 0)

@@ -15,10 +15,17 @@
  */
 #include "flywheel/dict.h"
 #include "flywheel/log.h"
+#include "flywheel/segment.h"
 #include "flywheel/store.h"
 #include "flywheel/timeutil.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
@@ -61,6 +68,18 @@ struct embedded {
 	} dd[DD_SHARDS];
 	uint64_t duplicates, events;
 	struct fw_store_options opt;
+	/* segments: records below `compacted` live in segs (in seq order) */
+	char dir[4096];
+	struct fw_seg **segs;
+	size_t nsegs, capsegs;
+	uint64_t compacted, seg_events, seg_bytes;
+	/* scans reading log records hold this shared; dropping log files, exclusive */
+	pthread_rwlock_t files_lock;
+	pthread_mutex_t compact_mu; /* one compaction at a time */
+	pthread_t compactor;
+	int compactor_running;
+	atomic_int stop;
+	int64_t last_compact_ms;
 };
 
 static void notice_fwd(void *ctx, const char *msg)
@@ -150,14 +169,17 @@ static void dd_forget(struct embedded *s, struct dedup_slot *x, int64_t now)
 
 static void add_row(struct embedded *s, const struct fw_event *e, uint64_t loc)
 {
-	if ((s->nrows & (ROW_CHUNK - 1)) == 0) {
-		size_t c = s->nrows >> ROW_CHUNK_BITS;
-		if (c == s->nchunks) {
-			s->nchunks = s->nchunks ? s->nchunks * 2 : 64;
-			s->chunks = fw_xrealloc(s->chunks, s->nchunks * sizeof *s->chunks);
-		}
-		s->chunks[c] = fw_xmalloc(ROW_CHUNK * sizeof **s->chunks);
+	size_t c = s->nrows >> ROW_CHUNK_BITS;
+	if (c >= s->nchunks) {
+		size_t n = s->nchunks ? s->nchunks * 2 : 64;
+		while (n <= c)
+			n *= 2;
+		s->chunks = fw_xrealloc(s->chunks, n * sizeof *s->chunks);
+		memset(s->chunks + s->nchunks, 0, (n - s->nchunks) * sizeof *s->chunks);
+		s->nchunks = n;
 	}
+	if (!s->chunks[c])
+		s->chunks[c] = fw_xmalloc(ROW_CHUNK * sizeof **s->chunks);
 	struct fw_str did = fw_event_distinct_id(e);
 	struct row *r = row_at(s, s->nrows++);
 	r->time_ms = e->time_ms;
@@ -179,6 +201,10 @@ static int replay_one(void *ctx, uint64_t seq, uint64_t loc, int kind, const voi
 	struct embedded *s = ctx;
 	struct fw_event e;
 	if (kind != 1 || fw_event_decode(p, n, &e))
+		return FW_ECORRUPT;
+	if (seq < s->compacted)
+		return 0; /* in a segment already (compacted before the log file was dropped) */
+	if (seq != s->nrows)
 		return FW_ECORRUPT;
 	int found;
 	int64_t now = fw_now_ms();
@@ -296,23 +322,86 @@ static int in_range(int64_t t, int64_t from, int64_t to)
 	return t >= from && t < to;
 }
 
+/* ---- segments ---- */
+
+/* Snapshot of the segment list and the compaction point, taken under the lock. */
+struct seg_view {
+	struct fw_seg **segs;
+	size_t n;
+	uint64_t compacted;
+};
+
+static void seg_view(struct embedded *s, struct seg_view *v)
+{
+	v->n = s->nsegs;
+	v->segs = fw_xmalloc((v->n + 1) * sizeof *v->segs);
+	memcpy(v->segs, s->segs, v->n * sizeof *v->segs);
+	v->compacted = s->compacted;
+}
+
+/* Call fn(ctx, name, time) for every event (track/page/screen) of the segments. */
+static int seg_events(struct seg_view *v, void (*fn)(void *, struct fw_str, int64_t), void *ctx,
+		      struct fw_err *err)
+{
+	for (size_t k = 0; k < v->n; k++) {
+		struct fw_seg_cols c;
+		int rc = fw_seg_load_cols(v->segs[k], &c, err);
+		if (rc)
+			return rc;
+		for (uint64_t i = 0; i < c.n; i++)
+			if (FW_SEG_TYPE(c.flags[i]) <= FW_MSG_SCREEN)
+				fn(ctx, fw_seg_name(v->segs[k], c.name[i]), c.time[i]);
+		fw_seg_free_cols(&c);
+	}
+	return 0;
+}
+
+struct name_counts {
+	struct fw_dict names;
+	uint64_t *counts;
+	size_t cap;
+	int64_t from, to;
+};
+
+static void count_name(void *ctx, struct fw_str name, int64_t t)
+{
+	struct name_counts *nc = ctx;
+	if (!in_range(t, nc->from, nc->to))
+		return;
+	uint32_t id = fw_dict_intern(&nc->names, name.p, name.len);
+	if (id >= nc->cap) {
+		size_t cap = nc->cap ? nc->cap * 2 : 64;
+		nc->counts = fw_xrealloc(nc->counts, cap * sizeof *nc->counts);
+		memset(nc->counts + nc->cap, 0, (cap - nc->cap) * sizeof *nc->counts);
+		nc->cap = cap;
+	}
+	nc->counts[id]++;
+}
+
 static int e_count_by_name(struct fw_store *base, int64_t from, int64_t to, fw_count_fn fn,
 			   void *ctx)
 {
 	struct embedded *s = (struct embedded *)base;
+	struct name_counts nc = {.from = from, .to = to};
+	fw_dict_init(&nc.names);
+	struct seg_view v;
 	pthread_rwlock_rdlock(&s->lock);
-	uint64_t *counts = fw_xcalloc(s->names.count + 1, sizeof *counts);
-	for (size_t i = 0; i < s->nrows; i++) {
+	seg_view(s, &v);
+	for (size_t i = v.compacted; i < s->nrows; i++) {
 		const struct row *r = row_at(s, i);
-		if (r->type <= FW_MSG_SCREEN && in_range(r->time_ms, from, to))
-			counts[r->name]++;
+		if (r->type <= FW_MSG_SCREEN)
+			count_name(&nc, fw_dict_str(&s->names, r->name), r->time_ms);
 	}
-	for (uint32_t id = 0; id < s->names.count; id++)
-		if (counts[id])
-			fn(ctx, fw_dict_str(&s->names, id), counts[id]);
-	free(counts);
 	pthread_rwlock_unlock(&s->lock);
-	return 0;
+	struct fw_err err;
+	int rc = seg_events(&v, count_name, &nc, &err);
+	for (uint32_t id = 0; !rc && id < nc.names.count; id++)
+		if (nc.counts[id])
+			fn(ctx, fw_dict_str(&nc.names, id), nc.counts[id]);
+	free(nc.counts);
+	free(v.segs);
+	fw_dict_release(&nc.names);
+	return rc;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -321,46 +410,189 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct day_list {
+	int64_t *days;
+	size_t n, cap;
+	int64_t from, to;
+	struct fw_str name;
+};
+
+static void add_day(void *ctx, struct fw_str name, int64_t t)
+{
+	struct day_list *d = ctx;
+	if (!in_range(t, d->from, d->to) ||
+	    (d->name.len && (name.len != d->name.len || memcmp(name.p, d->name.p, name.len))))
+		return;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 1024;
+		d->days = fw_xrealloc(d->days, d->cap * sizeof *d->days);
+	}
+	d->days[d->n++] = fw_day_floor(t);
+}
+
 static int e_count_by_day(struct fw_store *base, int64_t from, int64_t to, struct fw_str name,
 			  fw_count_fn fn, void *ctx)
 {
 	struct embedded *s = (struct embedded *)base;
+	struct day_list d = {.from = from, .to = to, .name = name};
+	struct seg_view v;
 	pthread_rwlock_rdlock(&s->lock);
-	uint32_t want = name.len ? fw_dict_find(&s->names, name.p, name.len) : UINT32_MAX;
-	if (name.len && want == UINT32_MAX) {
-		pthread_rwlock_unlock(&s->lock);
-		return 0;
-	}
-	int64_t *days = fw_xmalloc((s->nrows + 1) * sizeof *days);
-	size_t nd = 0;
-	for (size_t i = 0; i < s->nrows; i++) {
+	seg_view(s, &v);
+	for (size_t i = v.compacted; i < s->nrows; i++) {
 		const struct row *r = row_at(s, i);
-		if (r->type <= FW_MSG_SCREEN && in_range(r->time_ms, from, to) &&
-		    (want == UINT32_MAX || r->name == want))
-			days[nd++] = fw_day_floor(r->time_ms);
+		if (r->type <= FW_MSG_SCREEN)
+			add_day(&d, fw_dict_str(&s->names, r->name), r->time_ms);
 	}
 	pthread_rwlock_unlock(&s->lock);
-	qsort(days, nd, sizeof *days, cmp_i64);
-	for (size_t i = 0; i < nd;) {
+	struct fw_err err;
+	int rc = seg_events(&v, add_day, &d, &err);
+	free(v.segs);
+	if (!rc)
+		qsort(d.days, d.n, sizeof *d.days, cmp_i64);
+	for (size_t i = 0; !rc && i < d.n;) {
 		size_t j = i;
-		while (j < nd && days[j] == days[i])
+		while (j < d.n && d.days[j] == d.days[i])
 			j++;
 		char day[16];
-		fw_time_format_day(days[i], day);
+		fw_time_format_day(d.days[i], day);
 		fn(ctx, fw_str_c(day), j - i);
 		i = j;
 	}
-	free(days);
-	return 0;
+	free(d.days);
+	return rc;
 }
 
-static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn, void *ctx,
-		  struct fw_err *err)
+/* Does a record pass the scan's filters (other than distinct ids)? */
+static int scan_wants(const struct fw_scan *q, int type, int has_group, int64_t t)
 {
-	struct embedded *s = (struct embedded *)base;
+	if (q->type_mask && !(q->type_mask & (1u << type)) && !(q->or_with_group && has_group))
+		return 0;
+	return !(q->from_ms || q->to_ms) || in_range(t, q->from_ms, q->to_ms);
+}
+
+static int cmp_seq_desc(const void *a, const void *b, void *cols)
+{
+	const uint64_t *seq = ((const struct fw_seg_cols *)cols)->seq;
+	uint64_t x = seq[*(const uint64_t *)a], y = seq[*(const uint64_t *)b];
+	return x > y ? -1 : x < y;
+}
+
+/* One segment's part of a scan; *delivered counts toward q->limit. */
+static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn, void *ctx,
+			size_t *delivered, struct fw_err *err)
+{
+	const struct fw_seg_info *info = fw_seg_info(g);
+	if (q->to_seq && info->first >= q->to_seq)
+		return 0;
+	if (info->end <= q->from_seq)
+		return 0;
+	if ((q->from_ms || q->to_ms) && (info->max_ms < q->from_ms || info->min_ms >= q->to_ms))
+		return 0;
+	uint8_t *want = NULL;
+	if (q->ndistinct) {
+		want = fw_xcalloc(fw_seg_ndids(g) + 1, 1);
+		int any = 0;
+		for (size_t i = 0; i < q->ndistinct; i++) {
+			uint32_t id = fw_seg_find_did(g, q->distinct_ids[i]);
+			if (id != UINT32_MAX)
+				want[id] = any = 1;
+		}
+		if (!any) {
+			free(want);
+			return 0;
+		}
+	}
+	struct fw_seg_cols c;
+	int rc = fw_seg_load_cols(g, &c, err);
+	if (rc) {
+		free(want);
+		return rc;
+	}
+	uint64_t *sel = fw_xmalloc((c.n + 1) * sizeof *sel), nsel = 0;
+	for (uint64_t i = 0; i < c.n; i++) {
+		if (c.seq[i] < q->from_seq || (q->to_seq && c.seq[i] >= q->to_seq))
+			continue;
+		if (!scan_wants(q, FW_SEG_TYPE(c.flags[i]), c.group[i] != UINT32_MAX, c.time[i]))
+			continue;
+		if (want && !want[c.did[i]])
+			continue;
+		sel[nsel++] = i;
+	}
+	if (q->newest_first)
+		qsort_r(sel, nsel, sizeof *sel, cmp_seq_desc, &c);
+	uint8_t *full = NULL;
+	if (q->nfull_names) {
+		/* name ids of this segment to deliver in full */
+		uint32_t nn = 0;
+		for (uint64_t i = 0; i < c.n; i++)
+			if (c.name[i] >= nn)
+				nn = c.name[i] + 1;
+		full = fw_xcalloc((size_t)nn + 1, 1);
+		for (uint32_t id = 0; id < nn; id++) {
+			struct fw_str name = fw_seg_name(g, id);
+			for (size_t k = 0; k < q->nfull_names; k++)
+				if (name.len == q->full_names[k].len &&
+				    !memcmp(name.p, q->full_names[k].p, name.len))
+					full[id] = 1;
+		}
+	}
+	struct fw_seg_cursor cur;
+	fw_seg_cursor_init(&cur);
+	for (uint64_t k = 0; k < nsel && !rc; k++) {
+		if (q->limit && *delivered >= q->limit)
+			break;
+		uint64_t i = sel[k];
+		uint8_t f = c.flags[i];
+		struct fw_event e;
+		if (q->ids_only_mask && (q->ids_only_mask & (1u << FW_SEG_TYPE(f))) &&
+		    !FW_SEG_HAS_TRAITS(f) && !(full && full[c.name[i]])) {
+			memset(&e, 0, sizeof e);
+			e.type = FW_SEG_TYPE(f);
+			e.source = FW_SEG_SOURCE(f);
+			e.time_ms = c.time[i];
+			e.event = fw_seg_name(g, c.name[i]);
+			if (FW_SEG_IS_USER(f))
+				e.user_id = fw_seg_did(g, c.did[i]);
+			else
+				e.anonymous_id = fw_seg_did(g, c.did[i]);
+			if (c.group[i] != UINT32_MAX)
+				e.group_id = fw_seg_group(g, c.group[i]);
+		} else {
+			rc = fw_seg_record(g, i, &cur, &e, err);
+			if (rc)
+				break;
+		}
+		(*delivered)++;
+		rc = fn(ctx, c.seq[i], &e);
+	}
+	fw_seg_cursor_release(&cur);
+	free(full);
+	free(sel);
+	free(want);
+	fw_seg_free_cols(&c);
+	return rc;
+}
+
+static int scan_segments(struct seg_view *v, const struct fw_scan *q, fw_scan_fn fn, void *ctx,
+			 size_t *delivered, struct fw_err *err)
+{
+	int rc = 0;
+	for (size_t k = 0; k < v->n && !rc; k++) {
+		size_t i = q->newest_first ? v->n - 1 - k : k;
+		if (q->limit && *delivered >= q->limit)
+			break;
+		rc = scan_segment(v->segs[i], q, fn, ctx, delivered, err);
+	}
+	return rc;
+}
+
+/* The log tail's part of a scan: pick the matching rows under the lock (which
+ * the caller holds, with the segment view taken at the same time), read
+ * them from the log after. Unlocks s->lock. */
+static int scan_tail(struct embedded *s, const struct fw_scan *q, uint64_t compacted,
+		     fw_scan_fn fn, void *ctx, size_t *delivered, struct fw_err *err)
+{
 	uint64_t durable = q->durable_only ? fw_log_durable_seq(s->log) : UINT64_MAX;
-	/* Pick the matching rows under the lock, read them from the log after. */
-	pthread_rwlock_rdlock(&s->lock);
 	uint8_t *want = NULL;
 	if (q->ndistinct) {
 		want = fw_xcalloc(s->distincts.count + 1, 1);
@@ -388,7 +620,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 				full[id] = 1;
 		}
 	}
-	uint64_t lo = q->from_seq, hi = s->nrows;
+	uint64_t lo = q->from_seq > compacted ? q->from_seq : compacted, hi = s->nrows;
 	if (q->to_seq && q->to_seq < hi)
 		hi = q->to_seq;
 	if (durable < hi)
@@ -398,17 +630,14 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 	for (uint64_t k = 0; lo < hi && k < hi - lo; k++) {
 		uint64_t i = q->newest_first ? hi - 1 - k : lo + k;
 		const struct row *r = row_at(s, i);
-		if (q->type_mask && !(q->type_mask & (1u << r->type)) &&
-		    !(q->or_with_group && r->group != UINT32_MAX))
-			continue;
-		if ((q->from_ms || q->to_ms) && !in_range(r->time_ms, q->from_ms, q->to_ms))
+		if (!scan_wants(q, r->type, r->group != UINT32_MAX, r->time_ms))
 			continue;
 		if (want && !want[r->distinct])
 			continue;
 		if (nsel == cap)
 			sel = fw_xrealloc(sel, (cap *= 2) * sizeof *sel);
 		sel[nsel++] = i;
-		if (q->limit && nsel >= q->limit)
+		if (q->limit && nsel + *delivered >= q->limit)
 			break;
 	}
 	struct row *rows = fw_xmalloc((nsel + 1) * sizeof *rows);
@@ -438,6 +667,7 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 			if (r->group != UINT32_MAX)
 				e.group_id = fw_dict_str(&s->groups, r->group);
 			pthread_rwlock_unlock(&s->lock);
+			(*delivered)++;
 			if (r->is_user)
 				e.user_id = did;
 			else
@@ -449,12 +679,284 @@ static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn,
 		if (!rc && fw_event_decode(buf.data, buf.len, &e))
 			rc = fw_error(err, FW_ECORRUPT, "undecodable record %llu in the event log",
 				      (unsigned long long)sel[i]);
-		if (!rc)
+		if (!rc) {
+			(*delivered)++;
 			rc = fn(ctx, sel[i], &e);
+		}
 	}
 	fw_buf_release(&buf);
 	free(sel);
 	free(rows);
+	return rc;
+}
+
+/* Segments first, then the log tail, in seq order; newest first the other
+ * way round. Within a segment records come in its row order (distinct id,
+ * time) unless newest_first. */
+static int e_scan(struct fw_store *base, const struct fw_scan *q, fw_scan_fn fn, void *ctx,
+		  struct fw_err *err)
+{
+	struct embedded *s = (struct embedded *)base;
+	size_t delivered = 0;
+	struct seg_view v;
+	pthread_rwlock_rdlock(&s->files_lock);
+	pthread_rwlock_rdlock(&s->lock);
+	seg_view(s, &v);
+	int rc = 0;
+	if (!q->newest_first) {
+		pthread_rwlock_unlock(&s->lock);
+		rc = scan_segments(&v, q, fn, ctx, &delivered, err);
+		if (!rc && !(q->limit && delivered >= q->limit)) {
+			pthread_rwlock_rdlock(&s->lock);
+			rc = scan_tail(s, q, v.compacted, fn, ctx, &delivered, err);
+		}
+	} else {
+		rc = scan_tail(s, q, v.compacted, fn, ctx, &delivered, err);
+		if (!rc && !(q->limit && delivered >= q->limit))
+			rc = scan_segments(&v, q, fn, ctx, &delivered, err);
+	}
+	pthread_rwlock_unlock(&s->files_lock);
+	free(v.segs);
+	return rc;
+}
+
+/* ---- compaction ---- */
+
+struct ckey {
+	uint32_t did;
+	int64_t t;
+	uint64_t seq, loc;
+};
+
+static int cmp_ckey(const void *a, const void *b)
+{
+	const struct ckey *x = a, *y = b;
+	if (x->did != y->did)
+		return x->did < y->did ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+	uint64_t x = fw_seg_info(*(struct fw_seg *const *)a)->first;
+	uint64_t y = fw_seg_info(*(struct fw_seg *const *)b)->first;
+	return x < y ? -1 : x > y;
+}
+
+/* Records that may be compacted now: durable, and (if the owner says so)
+ * already applied to people and accounts, which read the log. */
+static uint64_t compact_limit(struct embedded *s)
+{
+	uint64_t limit = fw_log_durable_seq(s->log);
+	if (s->opt.compact_limit) {
+		uint64_t l = s->opt.compact_limit(s->opt.compact_ctx);
+		if (l < limit)
+			limit = l;
+	}
+	return limit;
+}
+
+/* Write the records [lo, hi) as one segment and put it in use. */
+static int compact_range(struct embedded *s, uint64_t lo, uint64_t hi, struct fw_err *err)
+{
+	size_t n = hi - lo;
+	struct ckey *keys = fw_xmalloc((n + 1) * sizeof *keys);
+	uint64_t *locs = fw_xmalloc((n + 1) * sizeof *locs);
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = row_at(s, lo + i);
+		keys[i] = (struct ckey){r->distinct, r->time_ms, lo + i, r->loc};
+		locs[i] = r->loc;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	/* payloads in log order (sequential reads), then rows in segment order */
+	struct fw_buf payloads = {0};
+	size_t *offs = fw_xmalloc((n + 1) * sizeof *offs);
+	int rc = fw_log_read_many(s->log, locs, n, &payloads, offs, err);
+	free(locs);
+	qsort(keys, n, sizeof *keys, cmp_ckey);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/segments/%016llx-%016llx.fwseg", s->dir,
+		 (unsigned long long)lo, (unsigned long long)hi);
+	struct fw_seg_writer *w = NULL;
+	if (!rc)
+		rc = fw_seg_writer_open(path, lo, hi, &w, err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t k = keys[i].seq - lo;
+		struct fw_event e;
+		if (fw_event_decode(payloads.data + offs[k], offs[k + 1] - offs[k], &e))
+			rc = fw_error(err, FW_ECORRUPT, "undecodable record %llu in the event log",
+				      (unsigned long long)keys[i].seq);
+		else
+			rc = fw_seg_writer_add(w, keys[i].seq, &e, err);
+	}
+	free(keys);
+	free(offs);
+	fw_buf_release(&payloads);
+	if (rc) {
+		fw_seg_writer_abort(w);
+		return rc;
+	}
+	rc = fw_seg_writer_finish(w, err);
+	struct fw_seg *g = NULL;
+	if (!rc)
+		rc = fw_seg_open(path, &g, err);
+	if (rc)
+		return rc;
+	/* in use from here: no scan is reading rows or log files meanwhile */
+	pthread_rwlock_wrlock(&s->files_lock);
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->nsegs == s->capsegs) {
+		s->capsegs = s->capsegs ? s->capsegs * 2 : 16;
+		s->segs = fw_xrealloc(s->segs, s->capsegs * sizeof *s->segs);
+	}
+	s->segs[s->nsegs++] = g;
+	s->compacted = hi;
+	s->seg_events += fw_seg_info(g)->events;
+	s->seg_bytes += fw_seg_info(g)->bytes;
+	for (size_t c = 0; c < s->nchunks && (c + 1) * ROW_CHUNK <= hi; c++) {
+		free(s->chunks[c]);
+		s->chunks[c] = NULL;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->files_lock);
+	return fw_log_drop_before(s->log, hi, err);
+}
+
+/* Compact what may be compacted, in segments of at most FW_SEGMENT_MAX_ROWS.
+ * With `min_rows`, only if at least that many are waiting. */
+static int compact(struct embedded *s, uint64_t min_rows, uint64_t *done, struct fw_err *err)
+{
+	int rc = 0;
+	pthread_mutex_lock(&s->compact_mu);
+	for (;;) {
+		uint64_t limit = compact_limit(s);
+		pthread_rwlock_rdlock(&s->lock);
+		uint64_t lo = s->compacted, hi = limit < s->nrows ? limit : s->nrows;
+		pthread_rwlock_unlock(&s->lock);
+		if (hi <= lo || hi - lo < min_rows || atomic_load(&s->stop))
+			break;
+		if (hi - lo > FW_SEGMENT_MAX_ROWS)
+			hi = lo + FW_SEGMENT_MAX_ROWS;
+		rc = compact_range(s, lo, hi, err);
+		if (rc)
+			break;
+		if (done)
+			*done += hi - lo;
+		s->last_compact_ms = fw_now_ms();
+	}
+	pthread_mutex_unlock(&s->compact_mu);
+	return rc;
+}
+
+/* Background compaction: a full batch as soon as one is waiting, anything
+ * waiting once the tail has been quiet for FW_COMPACT_IDLE_MS. */
+static void *compactor_main(void *arg)
+{
+	struct embedded *s = arg;
+	while (!atomic_load(&s->stop)) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		int idle = fw_now_ms() - s->last_compact_ms >= FW_COMPACT_IDLE_MS;
+		struct fw_err err = {0};
+		if (compact(s, idle ? 1 : FW_COMPACT_BATCH_ROWS, NULL, &err)) {
+			/* the open-time notice callback is gone by now: stderr */
+			fprintf(stderr, "flywheel: compaction failed (will retry): %s\n", err.msg);
+			s->last_compact_ms = fw_now_ms(); /* retry after the idle time */
+		}
+	}
+	return NULL;
+}
+
+int fw_store_compact(struct fw_store *base, uint64_t *records, struct fw_err *err)
+{
+	struct embedded *s = (struct embedded *)base;
+	if (records)
+		*records = 0;
+	return compact(s, 1, records, err);
+}
+
+/* Open the segments in DIR/segments (removing unfinished ones) and check
+ * that they cover [0, compacted) without a gap. */
+static int open_segments(struct embedded *s, struct fw_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/segments", s->dir);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return fw_error(err, FW_EIO, "cannot create %s: %s", path, strerror(errno));
+	DIR *d = opendir(path);
+	if (!d)
+		return fw_error(err, FW_EIO, "cannot read %s: %s", path, strerror(errno));
+	int rc = 0;
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char file[4500];
+		snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".tmp")) {
+			unlink(file); /* a compaction that did not finish */
+			continue;
+		}
+		if (len < 7 || strcmp(de->d_name + len - 6, ".fwseg"))
+			continue;
+		struct fw_seg *g;
+		rc = fw_seg_open(file, &g, err);
+		if (rc)
+			break;
+		if (s->nsegs == s->capsegs) {
+			s->capsegs = s->capsegs ? s->capsegs * 2 : 16;
+			s->segs = fw_xrealloc(s->segs, s->capsegs * sizeof *s->segs);
+		}
+		s->segs[s->nsegs++] = g;
+	}
+	closedir(d);
+	if (rc)
+		return rc;
+	qsort(s->segs, s->nsegs, sizeof *s->segs, cmp_seg);
+	for (size_t i = 0; i < s->nsegs; i++) {
+		const struct fw_seg_info *in = fw_seg_info(s->segs[i]);
+		if (in->first != s->compacted)
+			return fw_error(err, FW_ECORRUPT,
+					"segments in %s do not join up: one starts at record %llu where %llu "
+					"was expected (a segment file is missing or left over)",
+					path, (unsigned long long)in->first,
+					(unsigned long long)s->compacted);
+		s->compacted = in->end;
+		s->seg_events += in->events;
+		s->seg_bytes += in->bytes;
+	}
+	/* message ids received within the dedup window */
+	int64_t now = fw_now_ms();
+	for (size_t i = 0; i < s->nsegs && !rc; i++) {
+		const struct fw_seg_info *in = fw_seg_info(s->segs[i]);
+		if (in->max_received_ms < now - FW_DEDUP_WINDOW_MS)
+			continue;
+		struct fw_buf ids = {0};
+		rc = fw_seg_ids(s->segs[i], &ids, err);
+		for (uint64_t r = 0; !rc && r < in->rows; r++) {
+			const uint8_t *h = (const uint8_t *)ids.data + r * 16;
+			uint64_t lo = 0, hi = 0;
+			for (int k = 7; k >= 0; k--) {
+				lo = (lo << 8) | h[k];
+				hi = (hi << 8) | h[8 + k];
+			}
+			XXH128_hash_t x = {lo ? lo : (hi ? 0 : 1), hi};
+			struct dd_shard *sh = shard_of(s, x);
+			if ((sh->count + 1) * 4 > (sh->mask + 1) * 3)
+				dd_rebuild(sh, now);
+			struct dedup_slot *slot = dd_find(sh, x);
+			if (!slot->lo && !slot->hi) {
+				slot->lo = x.low64;
+				slot->hi = x.high64;
+				slot->seq = in->first; /* durable: nothing waits on it */
+				slot->received_ms = in->max_received_ms;
+				sh->count++;
+			}
+		}
+		fw_buf_release(&ids);
+	}
 	return rc;
 }
 
@@ -465,27 +967,43 @@ static void e_stats(struct fw_store *base, struct fw_store_stats *out)
 	out->records = s->nrows;
 	out->events = s->events;
 	out->duplicates = s->duplicates;
+	out->segments = s->nsegs;
+	out->compacted = s->compacted;
+	out->bytes = s->seg_bytes;
 	pthread_rwlock_unlock(&s->lock);
-	out->bytes = fw_log_bytes(s->log);
+	out->bytes += fw_log_bytes(s->log);
 	out->syncs = fw_log_syncs(s->log);
 	out->durable_seq = fw_log_durable_seq(s->log);
 	out->failed = fw_log_failed(s->log);
 }
 
-static void e_close(struct fw_store *base)
+static void free_embedded(struct embedded *s)
 {
-	struct embedded *s = (struct embedded *)base;
-	fw_log_close(s->log);
-	for (size_t c = 0; c * ROW_CHUNK < s->nrows; c++)
+	for (size_t c = 0; c < s->nchunks; c++)
 		free(s->chunks[c]);
 	free(s->chunks);
+	for (size_t i = 0; i < s->nsegs; i++)
+		fw_seg_close(s->segs[i]);
+	free(s->segs);
 	fw_dict_release(&s->names);
 	fw_dict_release(&s->distincts);
 	fw_dict_release(&s->groups);
 	for (int i = 0; i < DD_SHARDS; i++)
 		free(s->dd[i].slots);
 	pthread_rwlock_destroy(&s->lock);
+	pthread_rwlock_destroy(&s->files_lock);
+	pthread_mutex_destroy(&s->compact_mu);
 	free(s);
+}
+
+static void e_close(struct fw_store *base)
+{
+	struct embedded *s = (struct embedded *)base;
+	atomic_store(&s->stop, 1);
+	if (s->compactor_running)
+		pthread_join(s->compactor, NULL);
+	fw_log_close(s->log);
+	free_embedded(s);
 }
 
 static const struct fw_store_ops embedded_ops = {
@@ -505,6 +1023,8 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 	struct embedded *s = fw_xcalloc(1, sizeof *s);
 	s->base.ops = &embedded_ops;
 	pthread_rwlock_init(&s->lock, NULL);
+	pthread_rwlock_init(&s->files_lock, NULL);
+	pthread_mutex_init(&s->compact_mu, NULL);
 	fw_dict_init(&s->names);
 	fw_dict_init(&s->distincts);
 	fw_dict_init(&s->groups);
@@ -512,7 +1032,12 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 		s->dd[i].mask = 1023;
 		s->dd[i].slots = fw_xcalloc(1024, sizeof *s->dd[i].slots);
 	}
-	char path[4096];
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	if (opt)
+		s->opt = *opt;
+	s->last_compact_ms = fw_now_ms();
+	int rc = open_segments(s, err);
+	char path[4200];
 	snprintf(path, sizeof path, "%s/log", dir);
 	struct fw_log_options lo = {0};
 	if (opt) {
@@ -520,22 +1045,28 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 		lo.file_bytes = opt->log_file_bytes;
 		lo.no_sync = opt->no_sync;
 	}
-	if (opt)
-		s->opt = *opt;
-	int rc = fw_log_open(path, &lo, replay_one, notice_fwd, s, &s->log, err);
-	if (rc) {
+	s->nrows = s->compacted;
+	if (!rc)
+		rc = fw_log_open(path, &lo, replay_one, notice_fwd, s, &s->log, err);
+	else
 		s->log = NULL;
-		fw_dict_release(&s->names);
-		fw_dict_release(&s->distincts);
-		fw_dict_release(&s->groups);
-		for (size_t c = 0; c * ROW_CHUNK < s->nrows; c++)
-			free(s->chunks[c]);
-		free(s->chunks);
-		for (int i = 0; i < DD_SHARDS; i++)
-			free(s->dd[i].slots);
-		pthread_rwlock_destroy(&s->lock);
-		free(s);
+	if (!rc && fw_log_next_seq(s->log) < s->compacted) {
+		rc = fw_error(err, FW_ECORRUPT,
+			      "the event log in %s ends at record %llu but the segments hold records up "
+			      "to %llu: the log's newest file is missing",
+			      path, (unsigned long long)fw_log_next_seq(s->log),
+			      (unsigned long long)s->compacted);
+	}
+	if (rc) {
+		if (s->log)
+			fw_log_close(s->log);
+		free_embedded(s);
 		return rc;
+	}
+	s->events += s->seg_events;
+	if (opt && opt->compact_in_background) {
+		pthread_create(&s->compactor, NULL, compactor_main, s);
+		s->compactor_running = 1;
 	}
 	*out = &s->base;
 	return 0;

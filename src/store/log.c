@@ -67,6 +67,7 @@ static const char FILE_MAGIC[8] = {'F', 'W', 'L', 'O', 'G', '\r', '\n', 0x1a};
 
 struct log_file {
 	uint32_t no;
+	uint64_t first_seq; /* seq of its first record */
 	int rfd; /* read-only descriptor, kept open for fw_log_read */
 };
 
@@ -83,6 +84,7 @@ struct fw_log {
 	uint32_t file_no;
 	uint64_t file_size;
 	uint64_t next_seq;       /* seq of the next record appended */
+	uint64_t replay_first;   /* first seq of the file being replayed */
 	uint64_t durable_seq;    /* every seq below this is durable */
 	uint64_t total_bytes;
 	uint64_t syncs;
@@ -145,13 +147,13 @@ static int do_sync(struct fw_log *log, int fd)
 	return fdatasync(fd);
 }
 
-static void add_file(struct fw_log *log, uint32_t no, int rfd)
+static void add_file(struct fw_log *log, uint32_t no, int rfd, uint64_t first_seq)
 {
 	if (log->nfiles == log->capfiles) {
 		log->capfiles = log->capfiles ? log->capfiles * 2 : 16;
 		log->files = fw_xrealloc(log->files, log->capfiles * sizeof *log->files);
 	}
-	log->files[log->nfiles++] = (struct log_file){no, rfd};
+	log->files[log->nfiles++] = (struct log_file){no, first_seq, rfd};
 }
 
 /* Create file `no` whose first record will be `first_seq`; durable before return. */
@@ -196,7 +198,7 @@ static int create_file(struct fw_log *log, uint32_t no, struct fw_err *err)
 	log->file_no = no;
 	log->file_size = HEADER_SIZE;
 	log->total_bytes += HEADER_SIZE;
-	add_file(log, no, rfd);
+	add_file(log, no, rfd, log->next_seq);
 	return 0;
 }
 
@@ -290,6 +292,7 @@ static int replay_file(struct fw_log *log, uint32_t no, int is_last, fw_log_repl
 				path, (unsigned long long)first_seq, (unsigned long long)log->next_seq);
 	}
 	log->next_seq = first_seq;
+	log->replay_first = first_seq;
 	size_t off = HEADER_SIZE;
 	while (off < n) {
 		const char *why = NULL;
@@ -402,7 +405,7 @@ int fw_log_open(const char *dir, const struct fw_log_options *opt, fw_log_replay
 			rc = fw_error(err, FW_EIO, "cannot open %s: %s", path, strerror(errno));
 			break;
 		}
-		add_file(log, nos[i], rfd);
+		add_file(log, nos[i], rfd, log->replay_first);
 		log->total_bytes += log->file_size;
 		if (i + 1 == nn) {
 			log->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -663,4 +666,96 @@ int fw_log_read(struct fw_log *log, uint64_t loc, struct fw_buf *buf, struct fw_
 		return fw_error(err, FW_ECORRUPT, "checksum mismatch in event log file %u byte %lld", no,
 				(long long)off);
 	return 0;
+}
+
+int fw_log_read_many(struct fw_log *log, const uint64_t *locs, size_t n, struct fw_buf *out,
+		     size_t *offs, struct fw_err *err)
+{
+	enum { WINDOW = 8 << 20 };
+	uint8_t *win = fw_xmalloc(WINDOW);
+	uint32_t win_no = 0;
+	off_t win_off = 0;
+	size_t win_len = 0;
+	int rc = 0;
+	fw_buf_reset(out);
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint32_t no = (uint32_t)(locs[i] >> 40);
+		off_t off = (off_t)(locs[i] & ((1ull << 40) - 1));
+		offs[i] = out->len;
+		int inside = win_len && no == win_no && off >= win_off &&
+			     off + REC_HEADER <= win_off + (off_t)win_len;
+		uint32_t len = inside ? get32(win + (off - win_off) + 4) : 0;
+		if (!inside || off + REC_HEADER + (off_t)len > win_off + (off_t)win_len) {
+			int fd = -1;
+			pthread_mutex_lock(&log->mu);
+			for (size_t k = log->nfiles; k-- > 0;)
+				if (log->files[k].no == no)
+					fd = log->files[k].rfd;
+			pthread_mutex_unlock(&log->mu);
+			ssize_t r = fd < 0 ? -1 : pread(fd, win, WINDOW, off);
+			if (r < REC_HEADER) {
+				rc = fw_error(err, FW_EIO, "cannot read event log file %u byte %lld", no,
+					      (long long)off);
+				break;
+			}
+			win_no = no;
+			win_off = off;
+			win_len = (size_t)r;
+			len = get32(win + 4);
+			if (len > WINDOW - REC_HEADER || REC_HEADER + (size_t)len > win_len) {
+				/* a record larger than the window: read it alone */
+				struct fw_buf one = {0};
+				rc = fw_log_read(log, locs[i], &one, err);
+				if (!rc)
+					fw_buf_add(out, one.data, one.len);
+				fw_buf_release(&one);
+				win_len = 0;
+				continue;
+			}
+		}
+		const uint8_t *h = win + (off - win_off);
+		if (h[0] != 0xF1 || h[1] != 0x57) {
+			rc = fw_error(err, FW_ECORRUPT, "bad event log record at file %u byte %lld", no,
+				      (long long)off);
+			break;
+		}
+		uint32_t c = (uint32_t)crc32(0, h, 8);
+		c = (uint32_t)crc32(c, h + REC_HEADER, len);
+		if (c != get32(h + 8)) {
+			rc = fw_error(err, FW_ECORRUPT, "checksum mismatch in event log file %u byte %lld",
+				      no, (long long)off);
+			break;
+		}
+		fw_buf_add(out, h + REC_HEADER, len);
+	}
+	offs[n] = out->len;
+	free(win);
+	return rc;
+}
+
+int fw_log_drop_before(struct fw_log *log, uint64_t seq, struct fw_err *err)
+{
+	int rc = 0;
+	pthread_mutex_lock(&log->mu);
+	/* everything written is compacted: start a new file so the old one can go */
+	if (!log->failed && log->next_seq <= seq && log->file_size > HEADER_SIZE)
+		rc = create_file(log, log->file_no + 1, err);
+	/* file i holds [files[i].first_seq, files[i+1].first_seq); the last file stays */
+	size_t drop = 0;
+	while (drop + 1 < log->nfiles && log->files[drop + 1].first_seq <= seq)
+		drop++;
+	for (size_t i = 0; i < drop && !rc; i++) {
+		char path[4200];
+		file_path(log, log->files[i].no, path, sizeof path);
+		struct stat st;
+		if (!stat(path, &st))
+			log->total_bytes -= (uint64_t)st.st_size;
+		if (unlink(path))
+			rc = fw_error(err, FW_EIO, "cannot remove %s: %s", path, strerror(errno));
+		close(log->files[i].rfd);
+	}
+	memmove(log->files, log->files + drop, (log->nfiles - drop) * sizeof *log->files);
+	log->nfiles -= drop;
+	pthread_mutex_unlock(&log->mu);
+	return rc;
 }
