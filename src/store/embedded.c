@@ -80,6 +80,7 @@ struct embedded {
 	int compactor_running;
 	atomic_int stop;
 	int64_t last_compact_ms;
+	int64_t idle_ms; /* FW_COMPACT_IDLE_MS, or $FLYWHEEL_COMPACT_IDLE_MS (tests) */
 };
 
 static void notice_fwd(void *ctx, const char *msg)
@@ -859,7 +860,7 @@ static void *compactor_main(void *arg)
 	while (!atomic_load(&s->stop)) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
-		int idle = fw_now_ms() - s->last_compact_ms >= FW_COMPACT_IDLE_MS;
+		int idle = fw_now_ms() - s->last_compact_ms >= s->idle_ms;
 		struct fw_err err = {0};
 		if (compact(s, idle ? 1 : FW_COMPACT_BATCH_ROWS, NULL, &err)) {
 			/* the open-time notice callback is gone by now: stderr */
@@ -1036,6 +1037,8 @@ int fw_store_open_embedded(const char *dir, const struct fw_store_options *opt,
 	if (opt)
 		s->opt = *opt;
 	s->last_compact_ms = fw_now_ms();
+	const char *idle = getenv("FLYWHEEL_COMPACT_IDLE_MS");
+	s->idle_ms = idle && atoll(idle) > 0 ? atoll(idle) : FW_COMPACT_IDLE_MS;
 	int rc = open_segments(s, err);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/log", dir);

@@ -340,10 +340,12 @@ static void h_health(struct fw_req *req, struct fw_resp *resp)
 	resp->status = st.failed ? 503 : 200;
 	fw_buf_printf(&resp->body,
 		      "{\"status\":\"%s\",\"records\":%llu,\"events\":%llu,\"log_bytes\":%llu,"
-		      "\"syncs\":%llu,\"duplicates_dropped\":%llu}",
+		      "\"syncs\":%llu,\"duplicates_dropped\":%llu,\"segments\":%llu,"
+		      "\"compacted\":%llu}",
 		      st.failed ? "log_failed" : "ok", (unsigned long long)st.records,
 		      (unsigned long long)st.events, (unsigned long long)st.bytes,
-		      (unsigned long long)st.syncs, (unsigned long long)st.duplicates);
+		      (unsigned long long)st.syncs, (unsigned long long)st.duplicates,
+		      (unsigned long long)st.segments, (unsigned long long)st.compacted);
 }
 
 /* ?from=&to= of a request (fw_api_range) */
