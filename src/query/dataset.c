@@ -53,7 +53,45 @@ struct builder {
 	uint32_t signup_name;
 	int64_t *identify_ms;
 	struct fw_arena arena;
+	/* Rows come grouped by distinct id and names repeat: remembering the last
+	 * lookups (by content, compared with a copy; the address picks the slot)
+	 * skips most hashing. */
+	struct str_cache {
+		uint32_t len, id;
+		char s[56];
+	} last_did, names[64], accounts[64];
 };
+
+static uint32_t cached(struct str_cache *x, struct fw_str s, struct builder *b,
+		       uint32_t (*lookup)(struct builder *, struct fw_str))
+{
+	if (s.len < sizeof x->s && x->len == s.len && !memcmp(x->s, s.p, s.len))
+		return x->id;
+	uint32_t id = lookup(b, s);
+	if (s.len < sizeof x->s) {
+		memcpy(x->s, s.p, s.len);
+		x->len = s.len;
+		x->id = id;
+	}
+	return id;
+}
+
+static uint32_t name_id(struct builder *b, struct fw_str s)
+{
+	return fw_dict_intern(&b->d->names, s.p, s.len);
+}
+
+static uint32_t account_id(struct builder *b, struct fw_str s)
+{
+	return fw_dict_intern(&b->d->accounts, s.p, s.len);
+}
+
+static uint32_t person_of(struct builder *b, struct fw_str did);
+
+static struct str_cache *slot(struct str_cache *c, struct fw_str s)
+{
+	return &c[(((uintptr_t)s.p >> 3) ^ s.len) & 63];
+}
 
 static void grow_people(struct builder *b, uint32_t n)
 {
@@ -174,10 +212,10 @@ static int on_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	}
 	struct fw_ev *x = &b->ev[b->n++];
 	x->t = e->time_ms;
-	x->name = fw_dict_intern(&b->d->names, e->event.p, e->event.len);
-	x->account = e->group_id.len ? fw_dict_intern(&b->d->accounts, e->group_id.p, e->group_id.len)
+	x->name = cached(slot(b->names, e->event), e->event, b, name_id);
+	x->account = e->group_id.len ? cached(slot(b->accounts, e->group_id), e->group_id, b, account_id)
 				     : FW_NO_ACCOUNT;
-	x->person = person_of(b, did);
+	x->person = cached(&b->last_did, did, b, person_of);
 	x->ord = ord;
 	return 0;
 }
