@@ -65,6 +65,10 @@ struct fw_dataset {
 	 * created_at trait; INT64_MAX if none. */
 	int64_t *signup_ms;
 	int64_t min_ms, max_ms; /* range of event times (0, 0 when empty) */
+	/* Events per (UTC day, name): day_counts[(day - first_day) * names.count + name]
+	 * for days first_day .. first_day + ndays - 1 (day numbers since the epoch). */
+	uint64_t *day_counts;
+	int64_t first_day, ndays;
 	/* Private: lazily built parts (account units, columns). */
 	struct fw_dataset_lazy *lazy;
 };

@@ -56,6 +56,9 @@ int fw_q_unit(const struct fw_json *req, enum fw_unit *u, struct fw_err *err);
 /* Integer field with bounds; absent = dflt. */
 int fw_q_int(const struct fw_json *req, const char *key, int64_t dflt, int64_t lo, int64_t hi,
 	     int64_t *out, struct fw_err *err);
+/* Boolean field; absent = dflt. */
+int fw_q_bool(const struct fw_json *req, const char *key, int dflt, int64_t *out,
+	      struct fw_err *err);
 /* String field; absent = dflt. */
 int fw_q_str(const struct fw_json *req, const char *key, const char *dflt, const char **out,
 	     struct fw_arena *a, struct fw_err *err);

@@ -42,17 +42,37 @@ static int cmp_count(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
+static int write_counts(struct fw_dataset *d, struct name_count *c, uint32_t nn, enum fw_unit unit,
+			int uniques, struct fw_buf *out);
+
 int fw_q_events(struct fw_qctx *q, const struct fw_json *req, struct fw_buf *out,
 		struct fw_err *err)
 {
 	struct fw_dataset *d = q->d;
-	int64_t from = INT64_MIN, to = INT64_MAX;
+	int64_t from = INT64_MIN, to = INT64_MAX, uniques;
 	enum fw_unit unit;
-	if (fw_q_range(req, &from, &to, err) || fw_q_unit(req, &unit, err))
+	if (fw_q_range(req, &from, &to, err) || fw_q_unit(req, &unit, err) ||
+	    fw_q_bool(req, "uniques", 1, &uniques, err))
 		return FW_EINVAL;
-	const struct fw_units *u = fw_dataset_units(d, unit);
 	uint32_t nn = d->names.count;
 	struct name_count *c = fw_xcalloc((size_t)nn + 1, sizeof *c);
+	if (!uniques && (from == INT64_MIN || from == fw_day_floor(from)) &&
+	    (to == INT64_MAX || to == fw_day_floor(to))) {
+		/* whole days: from the snapshot's per-day counts */
+		int64_t d0 = from == INT64_MIN ? d->first_day : from / DAY - d->first_day;
+		int64_t d1 = to == INT64_MAX ? d->ndays : to / DAY - d->first_day;
+		if (d0 < 0)
+			d0 = 0;
+		if (d1 > d->ndays)
+			d1 = d->ndays;
+		for (uint32_t i = 0; i < nn; i++)
+			c[i].name = i;
+		for (int64_t day = d0; day < d1; day++)
+			for (uint32_t i = 0; i < nn; i++)
+				c[i].events += d->day_counts[day * nn + i];
+		return write_counts(d, c, nn, unit, 0, out);
+	}
+	const struct fw_units *u = fw_dataset_units(d, unit);
 	uint32_t *last = fw_xmalloc(((size_t)nn + 1) * sizeof *last); /* last unit counted, per name */
 	for (uint32_t i = 0; i < nn; i++) {
 		c[i].name = i;
@@ -70,6 +90,12 @@ int fw_q_events(struct fw_qctx *q, const struct fw_json *req, struct fw_buf *out
 			}
 		}
 	free(last);
+	return write_counts(d, c, nn, unit, 1, out);
+}
+
+static int write_counts(struct fw_dataset *d, struct name_count *c, uint32_t nn, enum fw_unit unit,
+			int uniques, struct fw_buf *out)
+{
 	qsort(c, nn, sizeof *c, cmp_count);
 	uint64_t total = 0;
 	fw_buf_printf(out, "{\"kind\":\"events\",\"unit\":\"%s\",\"rows\":[",
@@ -81,9 +107,11 @@ int fw_q_events(struct fw_qctx *q, const struct fw_json *req, struct fw_buf *out
 		struct fw_str name = fw_dict_str(&d->names, c[i].name);
 		fw_buf_adds(out, w++ ? ",{\"event\":" : "{\"event\":");
 		fw_json_write_str(out, name.p, name.len);
-		fw_buf_printf(out, ",\"count\":%llu,\"%s\":%llu}", (unsigned long long)c[i].events,
-			      unit == FW_UNIT_ACCOUNT ? "accounts" : "people",
-			      (unsigned long long)c[i].people);
+		fw_buf_printf(out, ",\"count\":%llu", (unsigned long long)c[i].events);
+		if (uniques)
+			fw_buf_printf(out, ",\"%s\":%llu", unit == FW_UNIT_ACCOUNT ? "accounts" : "people",
+				      (unsigned long long)c[i].people);
+		fw_buf_addc(out, '}');
 	}
 	fw_buf_printf(out, "],\"total\":%llu}", (unsigned long long)total);
 	free(c);

@@ -312,6 +312,16 @@ int fw_dataset_build(struct fw_store *s, struct fw_meta *m, const struct fw_conf
 		if (i == 0 || d->ev[i].t > d->max_ms)
 			d->max_ms = d->ev[i].t;
 	}
+	if (d->nevents) {
+		d->first_day = fw_day_floor(d->min_ms) / FW_MS_PER_DAY;
+		d->ndays = fw_day_floor(d->max_ms) / FW_MS_PER_DAY - d->first_day + 1;
+	}
+	uint32_t nn = d->names.count;
+	d->day_counts = fw_xcalloc((size_t)(d->ndays * nn) + 1, sizeof *d->day_counts);
+	for (uint64_t i = 0; i < d->nevents; i++) {
+		int64_t day = fw_day_floor(d->ev[i].t) / FW_MS_PER_DAY - d->first_day;
+		d->day_counts[day * nn + d->ev[i].name]++;
+	}
 	d->lazy = fw_xcalloc(1, sizeof *d->lazy);
 	pthread_mutex_init(&d->lazy->mu, NULL);
 	d->lazy->store = s;
@@ -347,6 +357,7 @@ void fw_dataset_free(struct fw_dataset *d)
 	free(d->ev);
 	free(d->person_off);
 	free(d->signup_ms);
+	free(d->day_counts);
 	fw_dict_release(&d->names);
 	fw_dict_release(&d->accounts);
 	fw_dict_release(&d->keys);

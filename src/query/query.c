@@ -102,6 +102,19 @@ int fw_q_int(const struct fw_json *req, const char *key, int64_t dflt, int64_t l
 	return 0;
 }
 
+int fw_q_bool(const struct fw_json *req, const char *key, int dflt, int64_t *out,
+	      struct fw_err *err)
+{
+	const struct fw_json *v = fw_json_get(req, key);
+	if (!v || v->type == FW_JSON_NULL)
+		*out = dflt;
+	else if (v->type == FW_JSON_TRUE || v->type == FW_JSON_FALSE)
+		*out = v->type == FW_JSON_TRUE;
+	else
+		return fw_error(err, FW_EINVAL, "%s: expected true or false", key);
+	return 0;
+}
+
 int fw_q_str(const struct fw_json *req, const char *key, const char *dflt, const char **out,
 	     struct fw_arena *a, struct fw_err *err)
 {
