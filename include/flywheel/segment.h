@@ -86,6 +86,10 @@ uint32_t fw_seg_find_did(const struct fw_seg *s, struct fw_str did);
  * high, little-endian), in row order: the dedup table is refilled from them. */
 int fw_seg_ids(struct fw_seg *s, struct fw_buf *out, struct fw_err *err);
 
+/* The traits of every row (identify and group calls, events with $set):
+ * row i's traits are raw[offs[2i] .. offs[2i+1]) (empty: none). Free offs. */
+int fw_seg_traits(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err);
+
 /* Reading full records: a cursor caches one decompressed payload block. */
 struct fw_seg_cursor {
 	int64_t block; /* -1 = none */

@@ -75,6 +75,10 @@ struct fw_scan {
 	/* ...except events with one of these names, delivered in full. */
 	const struct fw_str *full_names;
 	size_t nfull_names;
+	/* Records not delivered ids-only (nor by full_names) come with ids and
+	 * traits only: no message id, properties or context. Lets a store read
+	 * identify and group calls without their payload. */
+	int traits_only;
 };
 
 /* Return non-zero to stop the scan (that value is returned by fw_store_scan). */

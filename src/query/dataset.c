@@ -272,6 +272,7 @@ int fw_dataset_build(struct fw_store *s, struct fw_meta *m, const struct fw_conf
 		.to_seq = d->seq,
 		.type_mask = FW_DATASET_SCAN_TYPES | (1u << FW_MSG_IDENTIFY),
 		.ids_only_mask = FW_DATASET_SCAN_TYPES,
+		.traits_only = 1,
 	};
 	if (!rc && d->seq)
 		rc = fw_store_scan(s, &q, on_record, &b, err);

@@ -539,14 +539,20 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 	}
 	struct fw_seg_cursor cur;
 	fw_seg_cursor_init(&cur);
+	struct fw_buf traits = {0};
+	uint32_t *toffs = NULL;
+	if (q->traits_only && nsel)
+		rc = fw_seg_traits(g, &traits, &toffs, err);
 	for (uint64_t k = 0; k < nsel && !rc; k++) {
 		if (q->limit && *delivered >= q->limit)
 			break;
 		uint64_t i = sel[k];
 		uint8_t f = c.flags[i];
 		struct fw_event e;
-		if (q->ids_only_mask && (q->ids_only_mask & (1u << FW_SEG_TYPE(f))) &&
-		    !FW_SEG_HAS_TRAITS(f) && !(full && full[c.name[i]])) {
+		int is_full = full && full[c.name[i]];
+		int ids_only = q->ids_only_mask && (q->ids_only_mask & (1u << FW_SEG_TYPE(f))) &&
+			       !FW_SEG_HAS_TRAITS(f) && !is_full;
+		if (ids_only || (q->traits_only && !is_full)) {
 			memset(&e, 0, sizeof e);
 			e.type = FW_SEG_TYPE(f);
 			e.source = FW_SEG_SOURCE(f);
@@ -558,6 +564,9 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 				e.anonymous_id = fw_seg_did(g, c.did[i]);
 			if (c.group[i] != UINT32_MAX)
 				e.group_id = fw_seg_group(g, c.group[i]);
+			if (toffs)
+				e.traits = (struct fw_str){traits.data + toffs[2 * i],
+							   toffs[2 * i + 1] - toffs[2 * i]};
 		} else {
 			rc = fw_seg_record(g, i, &cur, &e, err);
 			if (rc)
@@ -567,6 +576,8 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 		rc = fn(ctx, c.seq[i], &e);
 	}
 	fw_seg_cursor_release(&cur);
+	fw_buf_release(&traits);
+	free(toffs);
 	free(full);
 	free(sel);
 	free(want);

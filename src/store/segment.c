@@ -19,6 +19,8 @@
  *     7 name    per row, LEB128 name id
  *     8 group   per row, LEB128 (group id + 1; 0 = none)
  *     9 ids     per row, 16 bytes: XXH3-128 of the message id (low, high)
+ *    10 traits  per row, LEB128 length then the traits JSON (length 0: none),
+ *               so identify and group calls are read without any payload
  *   directory: per block, then per section: u64 offset, u64 compressed
  *              size, u64 raw size, u64 XXH64 of the compressed bytes
  *   footer, 96 bytes:
@@ -48,10 +50,10 @@
 #define MAGIC "FWSEG\r\n\x1a"
 #define END_MAGIC "FWSEGEND"
 #define FOOTER 96
-#define NSECT 10
+#define NSECT 11
 #define ZLEVEL 3
 
-enum { S_NAMES, S_DIDS, S_GROUPS, S_RUNS, S_SEQ, S_TIME, S_FLAGS, S_NAME, S_GROUP, S_IDS };
+enum { S_NAMES, S_DIDS, S_GROUPS, S_RUNS, S_SEQ, S_TIME, S_FLAGS, S_NAME, S_GROUP, S_IDS, S_TRAITS };
 
 struct dir_entry {
 	uint64_t off, csize, rsize, hash;
@@ -207,6 +209,8 @@ int fw_seg_writer_add(struct fw_seg_writer *w, uint64_t seq, const struct fw_eve
 	put64(hb, h.low64);
 	put64(hb + 8, h.high64);
 	fw_buf_add(&w->sect[S_IDS], hb, 16);
+	fw_buf_add_varint(&w->sect[S_TRAITS], e->traits.len);
+	fw_buf_add(&w->sect[S_TRAITS], e->traits.p, e->traits.len);
 	/* the full record */
 	size_t at = w->block.len;
 	fw_event_encode(&w->block, e);
@@ -658,4 +662,27 @@ int fw_seg_record(struct fw_seg *s, uint64_t row, struct fw_seg_cursor *c, struc
 		return fw_error(err, FW_ECORRUPT, "segment %s: undecodable record at row %llu", s->path,
 				(unsigned long long)row);
 	return 0;
+}
+
+int fw_seg_traits(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err)
+{
+	int rc = read_frame(s, s->nblocks + S_TRAITS, raw, err);
+	uint64_t n = s->info.rows;
+	*offs = fw_xmalloc((n + 1) * 2 * sizeof **offs);
+	const uint8_t *p = (const uint8_t *)raw->data, *start = p, *end = p + raw->len;
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		uint64_t len;
+		if (fw_get_varint(&p, end, &len) || len > (uint64_t)(end - p))
+			rc = fw_error(err, FW_ECORRUPT, "segment %s: traits column is short", s->path);
+		else {
+			(*offs)[2 * i] = (uint32_t)(p - start);
+			p += len;
+			(*offs)[2 * i + 1] = (uint32_t)(p - start);
+		}
+	}
+	if (rc) {
+		free(*offs);
+		*offs = NULL;
+	}
+	return rc;
 }
