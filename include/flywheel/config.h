@@ -20,7 +20,8 @@ struct fw_config_list {
 	size_t n;
 };
 
-/* Metric keys of the interfaces contract, in report order. */
+/* Metric keys, in report order: the 17 of the interfaces contract (DESIGN.md),
+ * then the further PLG metrics of the funnel table (docs/metrics.md). */
 enum fw_metric {
 	FW_M_SIGNUPS,
 	FW_M_ACTIVATION_RATE_1D,
@@ -39,8 +40,19 @@ enum fw_metric {
 	FW_M_NRR,
 	FW_M_EXPANSION_MRR,
 	FW_M_K_FACTOR,
+	/* beyond the contract */
+	FW_M_SIGNUPS_ORGANIC,
+	FW_M_SIGNUPS_PAID,
+	FW_M_ONBOARDING_COMPLETION,
+	FW_M_FEATURE_ADOPTION, /* one value per core feature (struct fw_metrics.features) */
+	FW_M_FEATURE_BREADTH,
+	FW_M_ACTIVE_DAYS_PER_WEEK,
+	FW_M_GRR,
+	FW_M_CONTRACTION_MRR,
+	FW_M_CHURNED_MRR,
 	FW_M_COUNT
 };
+#define FW_M_CONTRACT_COUNT (FW_M_K_FACTOR + 1)
 extern const char *const fw_metric_names[FW_M_COUNT];
 
 struct fw_config {
@@ -75,7 +87,7 @@ struct fw_config {
 /* One problem found while reading a config file: 1-based line and column. */
 struct fw_config_error {
 	int line, column;
-	char msg[256];
+	char msg[512];
 };
 
 /* Ownership: fw_config_defaults, fw_config_load and fw_config_resolve each

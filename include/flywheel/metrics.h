@@ -1,6 +1,8 @@
 /*
- * metrics.h — the PLG metrics of the interfaces contract (DESIGN.md), each
- * with value, previous (the same length just before `from`) and target.
+ * metrics.h — the PLG metrics of the interfaces contract (DESIGN.md) and the
+ * further ones of its funnel table (enum fw_metric; docs/metrics.md defines
+ * every one), each with value, previous (the same length just before `from`)
+ * and target.
  *
  * fw_plg_load reads what the metrics need from the store and the metadata
  * once (people resolved through identities, sign-ups, activations, active
@@ -29,12 +31,17 @@ struct fw_metric_value {
 struct fw_metrics {
 	int64_t from_ms, to_ms;
 	struct fw_metric_value cur[FW_M_COUNT], prev[FW_M_COUNT];
+	/* feature_adoption per core feature (index = the config's core_features
+	 * index); cur/prev[FW_M_FEATURE_ADOPTION].has says whether it is null */
+	size_t nfeatures;
+	struct fw_metric_value feature_cur[FW_CONFIG_MAX_LIST], feature_prev[FW_CONFIG_MAX_LIST];
 };
 
 /* Metrics over [from_ms, to_ms) (day-aligned) and the period before it. */
 void fw_metrics_compute(const struct fw_plg *p, int64_t from_ms, int64_t to_ms,
 			struct fw_metrics *out);
-/* {"from":…,"to":…,"metrics":{name:{"value":…,"previous":…,"target":…}}} */
+/* {"from":…,"to":…,"metrics":{name:{"value":…,"previous":…,"target":…}}};
+ * feature_adoption's value and previous are {"Feature": share, …} or null. */
 void fw_metrics_json(const struct fw_metrics *m, const struct fw_config *c, struct fw_buf *out);
 
 #endif

@@ -65,11 +65,12 @@ struct builder {
 static uint32_t cached(struct str_cache *x, struct fw_str s, struct builder *b,
 		       uint32_t (*lookup)(struct builder *, struct fw_str))
 {
-	if (s.len < sizeof x->s && x->len == s.len && !memcmp(x->s, s.p, s.len))
+	if (s.len < sizeof x->s && x->len == s.len && (!s.len || !memcmp(x->s, s.p, s.len)))
 		return x->id;
 	uint32_t id = lookup(b, s);
 	if (s.len < sizeof x->s) {
-		memcpy(x->s, s.p, s.len);
+		if (s.len)
+			memcpy(x->s, s.p, s.len);
 		x->len = s.len;
 		x->id = id;
 	}

@@ -1,94 +1,40 @@
 /*
- * metrics.c — the PLG metrics of DESIGN.md, computed exactly by its fine print.
+ * metrics.c — the PLG metrics of DESIGN.md, computed exactly by its fine print,
+ * and the further metrics of its funnel table (docs/metrics.md defines each).
  *
  * Loading (fw_plg_load) resolves every event to a person through the
  * identities the metadata store holds (so merges apply to earlier events) and
  * keeps, per person: sign-up time (first `Signed Up`, else the first identify
- * carrying traits.created_at), activation-event times and active days; per
- * account: creation (earliest of the created_at trait and its first event)
- * and plan changes (`Plan Changed` events and group calls whose traits carry
- * both plan and mrr); and invite acceptances. Computing a range is then a few
- * passes over those arrays.
+ * carrying traits.created_at) and whether its channel is a paid one,
+ * activation-event times, active days, onboarding steps, core features used
+ * per day and invites sent; per account: creation (earliest of the created_at
+ * trait and its first event), plan changes (`Plan Changed` events and group
+ * calls whose traits carry both plan and mrr) and members; and invite
+ * acceptances. The layout is in plg.h, which revenue.c reads too. Computing a
+ * range is then a few linear passes and binary searches over those arrays.
  *
  * Conventions: UTC days; weeks start Monday; ranges half-open [from, to);
  * percentiles by nearest rank (value at rank ceil(p*n)); a ratio, mean or
  * percentile over nothing is null; counts and sums over nothing are 0.
  */
-#include "flywheel/metrics.h"
-#include "flywheel/dict.h"
+#include "plg.h"
+
 #include "flywheel/json.h"
 #include "flywheel/timeutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
-#define NONE INT64_MAX
+#define NONE FW_PLG_NONE
 #define DAY FW_MS_PER_DAY
+#define VEC FW_VEC
+#define PUSH FW_PUSH
 
-struct person {
-	int64_t signup_ms;       /* first Signed Up event */
-	int64_t identify_ms;     /* first identify carrying created_at */
-};
-
-struct pair {
-	uint32_t person;
-	int64_t v; /* a time (activation) or a day number (activity) */
-};
-
-struct plan_change {
-	uint32_t account;
-	int64_t t;
-	uint64_t seq; /* ties at the same ms keep log order */
-	double mrr;
-};
-
-struct account {
-	int64_t first_event_ms;
-	int64_t created_trait_ms;
-	int64_t created_trait_at; /* event time of the trait, latest wins */
-};
-
-struct invite {
-	uint32_t inviter, invitee;
-};
-
-#define VEC(T)            \
-	struct {          \
-		T *v;     \
-		size_t n, cap; \
-	}
-#define PUSH(vec, x)                                                                  \
-	do {                                                                          \
-		if ((vec).n == (vec).cap) {                                           \
-			(vec).cap = (vec).cap ? (vec).cap * 2 : 1024;                 \
-			(vec).v = fw_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);  \
-		}                                                                     \
-		(vec).v[(vec).n++] = (x);                                             \
-	} while (0)
-
-struct fw_plg {
-	const struct fw_config *cfg;
-	struct fw_dict ids;        /* distinct id -> index into id_person */
-	VEC(uint32_t) id_person;   /* person index per distinct id */
-	VEC(struct person) people;
-	VEC(struct pair) activations; /* (person, time), sorted */
-	VEC(struct pair) active;      /* (person, day), sorted and unique */
-	VEC(struct pair) active_by_day; /* the same, sorted by (day, person) */
-	struct fw_dict groups;
-	VEC(struct account) accounts;
-	VEC(struct plan_change) plans; /* sorted by (account, time, seq) */
-	VEC(struct invite) invites;
-	/* loading state */
-	struct fw_dict person_keys; /* metadata person id (decimal) -> person index */
-	struct fw_dict names;       /* event name -> cached activity flag */
-	VEC(int8_t) name_active;
-	struct fw_arena arena;
-};
-
-static uint32_t new_person(struct fw_plg *p)
+static uint32_t new_person(struct fw_plg *p, struct fw_str key)
 {
-	struct person x = {NONE, NONE};
+	struct plg_person x = {NONE, NONE, fw_dict_intern(&p->keys, key.p, key.len), 0, 0};
 	PUSH(p->people, x);
 	return (uint32_t)(p->people.n - 1);
 }
@@ -97,22 +43,21 @@ static uint32_t new_person(struct fw_plg *p)
 static uint32_t person_of(struct fw_plg *p, struct fw_str did)
 {
 	uint32_t id = fw_dict_intern(&p->ids, did.p, did.len);
-	if (id >= p->id_person.n) {
-		uint32_t np = new_person(p);
-		PUSH(p->id_person, np);
-	}
+	while (p->id_person.n <= id)
+		PUSH(p->id_person, UINT32_MAX);
+	if (p->id_person.v[id] == UINT32_MAX)
+		p->id_person.v[id] = new_person(p, did);
 	return p->id_person.v[id];
 }
 
 static void on_identity(void *ctx, struct fw_str did, int64_t meta_person, struct fw_str user_id)
 {
-	(void)user_id;
 	struct fw_plg *p = ctx;
 	char key[24];
 	int n = snprintf(key, sizeof key, "%lld", (long long)meta_person);
 	uint32_t k = fw_dict_intern(&p->person_keys, key, (size_t)n);
-	if (k >= p->people.n)
-		new_person(p);
+	if (k >= p->people.n) /* first id of this person: keyed as the dataset keys it */
+		new_person(p, user_id.len ? user_id : did);
 	uint32_t id = fw_dict_intern(&p->ids, did.p, did.len);
 	while (p->id_person.n <= id)
 		PUSH(p->id_person, UINT32_MAX);
@@ -123,18 +68,28 @@ static uint32_t account_of(struct fw_plg *p, struct fw_str gid)
 {
 	uint32_t id = fw_dict_intern(&p->groups, gid.p, gid.len);
 	if (id >= p->accounts.n) {
-		struct account a = {NONE, NONE, INT64_MIN};
+		struct plg_account a = {NONE, NONE, INT64_MIN};
 		PUSH(p->accounts, a);
 	}
 	return id;
 }
 
-static int is_active(struct fw_plg *p, struct fw_str name)
+/* What an event name is to the metrics, cached per name. */
+static const struct plg_name *name_info(struct fw_plg *p, struct fw_str name)
 {
 	uint32_t id = fw_dict_intern(&p->names, name.p, name.len);
-	if (id >= p->name_active.n)
-		PUSH(p->name_active, (int8_t)fw_config_is_active(p->cfg, name.p, name.len));
-	return p->name_active.v[id];
+	if (id >= p->name_info.n) {
+		const struct fw_config *c = p->cfg;
+		struct plg_name x = {(int8_t)fw_config_is_active(c, name.p, name.len), 0, 0};
+		for (size_t i = 0; i < c->onboarding_steps.n; i++)
+			if (fw_str_eq(name, c->onboarding_steps.items[i]))
+				x.steps |= 1ull << i;
+		for (size_t i = 0; i < c->core_features.n; i++)
+			if (fw_str_eq(name, c->core_features.items[i]))
+				x.features |= 1ull << i;
+		PUSH(p->name_info, x);
+	}
+	return &p->name_info.v[id];
 }
 
 static int num_value(const struct fw_json *v, double *out)
@@ -178,14 +133,48 @@ static const struct fw_json *parse_obj(struct fw_plg *p, struct fw_str text)
 	return root;
 }
 
+/* Is the sign-up's channel a paid one? The channel is the first of
+ * channel_properties the object carries as a non-empty string; paid if it is
+ * one of paid_channels, compared without regard to ASCII case. */
+static int8_t channel_paid(const struct fw_config *c, const struct fw_json *obj)
+{
+	for (size_t i = 0; obj && i < c->channel_properties.n; i++) {
+		const struct fw_json *v = fw_json_get(obj, c->channel_properties.items[i]);
+		if (!v || v->type != FW_JSON_STRING || !v->u.str.len)
+			continue;
+		for (size_t k = 0; k < c->paid_channels.n; k++) {
+			const char *pc = c->paid_channels.items[k];
+			if (strlen(pc) == v->u.str.len && !strncasecmp(pc, v->u.str.p, v->u.str.len))
+				return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 static void add_plan_change(struct fw_plg *p, uint32_t account, int64_t t, uint64_t seq,
 			    const struct fw_json *obj)
 {
 	double mrr;
-	if (!fw_json_get(obj, p->cfg->plan_property) || num_value(fw_json_get(obj, p->cfg->mrr_property), &mrr))
+	if (!fw_json_get(obj, p->cfg->plan_property) ||
+	    num_value(fw_json_get(obj, p->cfg->mrr_property), &mrr) || isinf(mrr))
 		return;
-	struct plan_change c = {account, t, seq, mrr};
+	if (!(mrr > 0))
+		mrr = 0; /* paid <=> mrr > 0: a negative (or NaN) mrr pays nothing */
+	struct plg_plan_change c = {account, t, seq, mrr};
 	PUSH(p->plans, c);
+}
+
+static void add_member(struct fw_plg *p, uint32_t account, uint32_t person, int64_t t)
+{
+	uint32_t key[2] = {account, person};
+	uint32_t id = fw_dict_intern(&p->member_keys, (const char *)key, sizeof key);
+	if (id == p->members.n) {
+		struct plg_member m = {account, person, t};
+		FW_PUSH(p->members, m);
+	} else if (t < p->members.v[id].t) {
+		p->members.v[id].t = t;
+	}
 }
 
 static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
@@ -199,11 +188,15 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	if (account != UINT32_MAX && (fw_event_is_activity(e) || e->type == FW_MSG_GROUP) &&
 	    e->time_ms < p->accounts.v[account].first_event_ms)
 		p->accounts.v[account].first_event_ms = e->time_ms;
+	/* a membership: any message of a person naming an account (as the metadata records it) */
+	uint32_t person = did.len ? person_of(p, did) : UINT32_MAX;
+	if (account != UINT32_MAX && person != UINT32_MAX)
+		add_member(p, account, person, e->time_ms);
 	if (e->type == FW_MSG_GROUP) {
 		const struct fw_json *traits = parse_obj(p, e->traits);
 		int64_t created;
 		if (traits && account != UINT32_MAX) {
-			struct account *a = &p->accounts.v[account];
+			struct plg_account *a = &p->accounts.v[account];
 			if (time_value(fw_json_get(traits, "created_at"), &created) == 0 &&
 			    e->time_ms >= a->created_trait_at) {
 				a->created_trait_ms = created;
@@ -214,30 +207,48 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 		fw_arena_reset(&p->arena);
 		return 0;
 	}
-	if (!did.len)
+	if (person == UINT32_MAX)
 		return 0;
-	uint32_t person = person_of(p, did);
+	struct plg_person *x = &p->people.v[person];
 	if (e->type == FW_MSG_IDENTIFY) {
 		const struct fw_json *traits = parse_obj(p, e->traits);
 		const struct fw_json *created = traits ? fw_json_get(traits, "created_at") : NULL;
 		if (created && created->type != FW_JSON_NULL &&
 		    !(created->type == FW_JSON_STRING && !created->u.str.len) &&
-		    e->time_ms < p->people.v[person].identify_ms)
-			p->people.v[person].identify_ms = e->time_ms;
+		    e->time_ms < x->identify_ms) {
+			x->identify_ms = e->time_ms;
+			x->identify_paid = channel_paid(c, traits);
+		}
 		fw_arena_reset(&p->arena);
 		return 0;
 	}
 	if (!fw_event_is_activity(e))
 		return 0;
-	if (fw_str_eq(e->event, c->signup_event) && e->time_ms < p->people.v[person].signup_ms)
-		p->people.v[person].signup_ms = e->time_ms;
+	if (fw_str_eq(e->event, c->signup_event) && e->time_ms < x->signup_ms) {
+		x->signup_ms = e->time_ms;
+		x->signup_paid = channel_paid(c, parse_obj(p, e->properties));
+	}
 	if (fw_str_eq(e->event, c->activation_event)) {
-		struct pair a = {person, e->time_ms};
+		struct plg_pair a = {person, e->time_ms};
 		PUSH(p->activations, a);
 	}
-	if (is_active(p, e->event)) {
-		struct pair d = {person, fw_day_floor(e->time_ms) / DAY};
+	const struct plg_name *ni = name_info(p, e->event);
+	int64_t day = fw_day_floor(e->time_ms) / DAY;
+	if (ni->active) {
+		struct plg_pair d = {person, day};
 		PUSH(p->active, d);
+	}
+	if (ni->steps) {
+		struct plg_step st = {person, e->time_ms, ni->steps};
+		PUSH(p->steps, st);
+	}
+	if (ni->features) {
+		struct plg_feature_day f = {day, person, ni->features};
+		PUSH(p->features, f);
+	}
+	if (fw_str_eq(e->event, c->invite_sent_event)) {
+		struct plg_pair s = {person, e->time_ms};
+		PUSH(p->sent, s);
 	}
 	if (fw_str_eq(e->event, c->plan_event) && account != UINT32_MAX) {
 		const struct fw_json *props = parse_obj(p, e->properties);
@@ -253,7 +264,7 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 		else if (inviter && inviter->type == FW_JSON_NUMBER && inviter->is_int)
 			id = inviter->raw;
 		if (id.len) {
-			struct invite inv = {person_of(p, id), person};
+			struct plg_invite inv = {person_of(p, id), person};
 			PUSH(p->invites, inv);
 		}
 	}
@@ -263,7 +274,7 @@ static int load_record(void *ctx, uint64_t seq, const struct fw_event *e)
 
 static int cmp_pair(const void *a, const void *b)
 {
-	const struct pair *x = a, *y = b;
+	const struct plg_pair *x = a, *y = b;
 	if (x->person != y->person)
 		return x->person < y->person ? -1 : 1;
 	return x->v < y->v ? -1 : x->v > y->v;
@@ -271,7 +282,7 @@ static int cmp_pair(const void *a, const void *b)
 
 static int cmp_pair_day(const void *a, const void *b)
 {
-	const struct pair *x = a, *y = b;
+	const struct plg_pair *x = a, *y = b;
 	if (x->v != y->v)
 		return x->v < y->v ? -1 : 1;
 	return x->person < y->person ? -1 : x->person > y->person;
@@ -279,7 +290,7 @@ static int cmp_pair_day(const void *a, const void *b)
 
 static int cmp_plan(const void *a, const void *b)
 {
-	const struct plan_change *x = a, *y = b;
+	const struct plg_plan_change *x = a, *y = b;
 	if (x->account != y->account)
 		return x->account < y->account ? -1 : 1;
 	if (x->t != y->t)
@@ -289,10 +300,41 @@ static int cmp_plan(const void *a, const void *b)
 
 static int cmp_invite(const void *a, const void *b)
 {
-	const struct invite *x = a, *y = b;
+	const struct plg_invite *x = a, *y = b;
 	if (x->inviter != y->inviter)
 		return x->inviter < y->inviter ? -1 : 1;
 	return x->invitee < y->invitee ? -1 : x->invitee > y->invitee;
+}
+
+static int cmp_step(const void *a, const void *b)
+{
+	const struct plg_step *x = a, *y = b;
+	if (x->person != y->person)
+		return x->person < y->person ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static int cmp_feature(const void *a, const void *b)
+{
+	const struct plg_feature_day *x = a, *y = b;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	return x->person < y->person ? -1 : x->person > y->person;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct plg_member *x = a, *y = b;
+	if (x->account != y->account)
+		return x->account < y->account ? -1 : 1;
+	return x->person < y->person ? -1 : x->person > y->person;
+}
+
+/* qsort, also of an empty (NULL) array */
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
 }
 
 int fw_plg_load(struct fw_store *s, struct fw_meta *m, const struct fw_config *c,
@@ -301,16 +343,20 @@ int fw_plg_load(struct fw_store *s, struct fw_meta *m, const struct fw_config *c
 	struct fw_plg *p = fw_xcalloc(1, sizeof *p);
 	p->cfg = c;
 	fw_dict_init(&p->ids);
+	fw_dict_init(&p->keys);
 	fw_dict_init(&p->groups);
 	fw_dict_init(&p->person_keys);
 	fw_dict_init(&p->names);
+	fw_dict_init(&p->member_keys);
 	int rc = fw_meta_identities(m, on_identity, p, err);
-	/* events in full only where a property matters */
-	struct fw_str full[] = {fw_str_c(c->plan_event), fw_str_c(c->invite_accepted_event)};
+	/* events in full only where a property matters; calls for their traits */
+	struct fw_str full[] = {fw_str_c(c->plan_event), fw_str_c(c->invite_accepted_event),
+				fw_str_c(c->signup_event)};
 	struct fw_scan q = {
 		.ids_only_mask = (1u << FW_MSG_TRACK) | (1u << FW_MSG_PAGE) | (1u << FW_MSG_SCREEN),
 		.full_names = full,
 		.nfull_names = FW_ARRAY_LEN(full),
+		.traits_only = 1,
 	};
 	if (!rc)
 		rc = fw_store_scan(s, &q, load_record, p, err);
@@ -318,19 +364,40 @@ int fw_plg_load(struct fw_store *s, struct fw_meta *m, const struct fw_config *c
 		fw_plg_free(p);
 		return rc;
 	}
-	qsort(p->activations.v, p->activations.n, sizeof *p->activations.v, cmp_pair);
-	qsort(p->active.v, p->active.n, sizeof *p->active.v, cmp_pair);
+	sort(p->activations.v, p->activations.n, sizeof *p->activations.v, cmp_pair);
+	sort(p->active.v, p->active.n, sizeof *p->active.v, cmp_pair);
 	size_t w = 0;
 	for (size_t i = 0; i < p->active.n; i++)
 		if (!w || cmp_pair(&p->active.v[w - 1], &p->active.v[i]) != 0)
 			p->active.v[w++] = p->active.v[i];
 	p->active.n = w;
 	p->active_by_day.v = fw_xmalloc((w + 1) * sizeof *p->active.v);
-	memcpy(p->active_by_day.v, p->active.v, w * sizeof *p->active.v);
+	if (w)
+		memcpy(p->active_by_day.v, p->active.v, w * sizeof *p->active.v);
 	p->active_by_day.n = p->active_by_day.cap = w;
-	qsort(p->active_by_day.v, w, sizeof *p->active.v, cmp_pair_day);
-	qsort(p->plans.v, p->plans.n, sizeof *p->plans.v, cmp_plan);
-	qsort(p->invites.v, p->invites.n, sizeof *p->invites.v, cmp_invite);
+	sort(p->active_by_day.v, w, sizeof *p->active.v, cmp_pair_day);
+	sort(p->sent.v, p->sent.n, sizeof *p->sent.v, cmp_pair);
+	sort(p->steps.v, p->steps.n, sizeof *p->steps.v, cmp_step);
+	/* features: one entry per (day, person), masks merged */
+	sort(p->features.v, p->features.n, sizeof *p->features.v, cmp_feature);
+	w = 0;
+	for (size_t i = 0; i < p->features.n; i++) {
+		if (w && !cmp_feature(&p->features.v[w - 1], &p->features.v[i]))
+			p->features.v[w - 1].mask |= p->features.v[i].mask;
+		else
+			p->features.v[w++] = p->features.v[i];
+	}
+	p->features.n = w;
+	sort(p->members.v, p->members.n, sizeof *p->members.v, cmp_member);
+	fw_dict_release(&p->member_keys); /* loading state */
+	fw_dict_init(&p->member_keys);
+	sort(p->plans.v, p->plans.n, sizeof *p->plans.v, cmp_plan);
+	p->plan_off = fw_xcalloc(p->accounts.n + 2, sizeof *p->plan_off);
+	for (size_t i = 0; i < p->plans.n; i++)
+		p->plan_off[p->plans.v[i].account + 1]++;
+	for (size_t a = 0; a < p->accounts.n; a++)
+		p->plan_off[a + 1] += p->plan_off[a];
+	sort(p->invites.v, p->invites.n, sizeof *p->invites.v, cmp_invite);
 	*out = p;
 	return 0;
 }
@@ -340,32 +407,50 @@ void fw_plg_free(struct fw_plg *p)
 	if (!p)
 		return;
 	fw_dict_release(&p->ids);
+	fw_dict_release(&p->keys);
 	fw_dict_release(&p->groups);
 	fw_dict_release(&p->person_keys);
 	fw_dict_release(&p->names);
+	fw_dict_release(&p->member_keys);
 	free(p->id_person.v);
 	free(p->people.v);
 	free(p->activations.v);
 	free(p->active.v);
 	free(p->active_by_day.v);
+	free(p->sent.v);
+	free(p->steps.v);
+	free(p->features.v);
 	free(p->accounts.v);
 	free(p->plans.v);
+	free(p->plan_off);
 	free(p->invites.v);
-	free(p->name_active.v);
+	free(p->members.v);
+	free(p->name_info.v);
 	fw_arena_release(&p->arena);
 	free(p);
 }
 
-/* ---- per-person facts ---- */
+/* ---- per-person and per-account facts ---- */
 
-static int64_t signup_of(const struct fw_plg *p, uint32_t person)
+int64_t fw_plg_signup(const struct fw_plg *p, uint32_t person)
 {
-	const struct person *x = &p->people.v[person];
+	const struct plg_person *x = &p->people.v[person];
 	return x->signup_ms != NONE ? x->signup_ms : x->identify_ms;
 }
 
-/* First index in a (person, v)-sorted array with person >= `person`. */
-static size_t lower_person(const struct pair *a, size_t n, uint32_t person, int64_t v)
+static int signup_paid(const struct fw_plg *p, uint32_t person)
+{
+	const struct plg_person *x = &p->people.v[person];
+	return x->signup_ms != NONE ? x->signup_paid : x->identify_paid;
+}
+
+struct fw_str fw_plg_person_key(const struct fw_plg *p, uint32_t person)
+{
+	return fw_dict_str(&p->keys, p->people.v[person].key);
+}
+
+/* First index in a (person, v)-sorted array with (person, v) >= (person, v). */
+static size_t lower_person(const struct plg_pair *a, size_t n, uint32_t person, int64_t v)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -378,9 +463,7 @@ static size_t lower_person(const struct pair *a, size_t n, uint32_t person, int6
 	return lo;
 }
 
-/* Time of the activation (the min_count-th activation event at or after
- * sign-up), or NONE. */
-static int64_t activation_of(const struct fw_plg *p, uint32_t person, int64_t signup)
+int64_t fw_plg_activation(const struct fw_plg *p, uint32_t person, int64_t signup)
 {
 	size_t i = lower_person(p->activations.v, p->activations.n, person, signup);
 	int need = p->cfg->activation_min_count > 0 ? p->cfg->activation_min_count : 1;
@@ -390,6 +473,33 @@ static int64_t activation_of(const struct fw_plg *p, uint32_t person, int64_t si
 	return NONE;
 }
 
+int64_t fw_plg_created(const struct fw_plg *p, uint32_t account)
+{
+	const struct plg_account *ac = &p->accounts.v[account];
+	int64_t created = ac->first_event_ms;
+	if (ac->created_trait_ms != NONE && ac->created_trait_ms < created)
+		created = ac->created_trait_ms;
+	return created;
+}
+
+/* Did the person do every onboarding step (any order) at or after `signup`? */
+static int onboarded(const struct fw_plg *p, uint32_t person, int64_t signup, uint64_t all)
+{
+	size_t lo = 0, hi = p->steps.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct plg_step *x = &p->steps.v[mid];
+		if (x->person < person || (x->person == person && x->t < signup))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint64_t done = 0;
+	for (size_t i = lo; i < p->steps.n && p->steps.v[i].person == person; i++)
+		done |= p->steps.v[i].mask;
+	return (done & all) == all;
+}
+
 /* Is the person active on any day in [d0, d1]? */
 static int active_between(const struct fw_plg *p, uint32_t person, int64_t d0, int64_t d1)
 {
@@ -397,17 +507,24 @@ static int active_between(const struct fw_plg *p, uint32_t person, int64_t d0, i
 	return i < p->active.n && p->active.v[i].person == person && p->active.v[i].v <= d1;
 }
 
-/* Distinct people active on days [d0, d1]. */
-static uint64_t active_people(const struct fw_plg *p, int64_t d0, int64_t d1, uint8_t *seen)
+/* First index of active_by_day with day >= d. */
+static size_t lower_day(const struct fw_plg *p, int64_t d)
 {
 	size_t lo = 0, hi = p->active_by_day.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (p->active_by_day.v[mid].v < d0)
+		if (p->active_by_day.v[mid].v < d)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Distinct people active on days [d0, d1]. */
+static uint64_t active_people(const struct fw_plg *p, int64_t d0, int64_t d1, uint8_t *seen)
+{
+	size_t lo = lower_day(p, d0);
 	uint64_t n = 0;
 	size_t i;
 	for (i = lo; i < p->active_by_day.n && p->active_by_day.v[i].v <= d1; i++)
@@ -448,6 +565,8 @@ static struct fw_metric_value count(double v)
 	return (struct fw_metric_value){1, v};
 }
 
+static const struct fw_metric_value null_value = {0, 0};
+
 /* Monday of the week of day number d (1970-01-01 was a Thursday). */
 static int64_t week_start(int64_t d)
 {
@@ -455,32 +574,130 @@ static int64_t week_start(int64_t d)
 	return d - dow;
 }
 
-/* MRR of an account at time t: its latest plan change at or before t. */
-static double mrr_at(const struct plan_change *c, size_t n, int64_t t)
+double fw_plg_mrr_at(const struct plg_plan_change *c, size_t n, int64_t t)
 {
-	double mrr = 0;
-	for (size_t i = 0; i < n && c[i].t <= t; i++)
-		mrr = c[i].mrr;
-	return mrr;
+	size_t lo = 0, hi = n; /* first change after t */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c[mid].t <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? c[lo - 1].mrr : 0;
+}
+
+/* Bits of the distinct names of a list (a name listed twice counts once). */
+static uint64_t distinct_mask(const struct fw_config_list *l)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(l->items[j], l->items[i]))
+			j++;
+		if (j == i)
+			m |= 1ull << i;
+	}
+	return m;
+}
+
+static uint64_t all_bits(size_t n)
+{
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
+/* feature_adoption (per core feature, into feat), feature_breadth and
+ * active_days_per_week over the days [dfrom, dto). */
+static void compute_usage(const struct fw_plg *p, int64_t dfrom, int64_t dto,
+			  struct fw_metric_value *out, struct fw_metric_value *feat)
+{
+	const struct fw_config *c = p->cfg;
+	size_t np = p->people.n, nf = c->core_features.n;
+	/* people active on a day in range, and the core features each used in range */
+	uint64_t *used = fw_xcalloc(np + 1, sizeof *used);
+	uint8_t *seen = fw_xcalloc(np + 1, 1);
+	uint32_t *list = fw_xmalloc((np + 1) * sizeof *list);
+	size_t nactive = 0;
+	for (size_t i = lower_day(p, dfrom); i < p->active_by_day.n && p->active_by_day.v[i].v < dto;
+	     i++) {
+		uint32_t x = p->active_by_day.v[i].person;
+		if (!seen[x]) {
+			seen[x] = 1;
+			list[nactive++] = x;
+		}
+	}
+	if (nf) {
+		size_t lo = 0, hi = p->features.n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (p->features.v[mid].day < dfrom)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < p->features.n && p->features.v[i].day < dto; i++)
+			used[p->features.v[i].person] |= p->features.v[i].mask;
+		uint64_t distinct = distinct_mask(&c->core_features), users[FW_CONFIG_MAX_LIST] = {0};
+		double breadth = 0;
+		for (size_t k = 0; k < nactive; k++) {
+			uint64_t u = used[list[k]];
+			breadth += (double)__builtin_popcountll(u & distinct);
+			for (size_t f = 0; f < nf; f++)
+				users[f] += (u >> f) & 1;
+		}
+		for (size_t f = 0; f < nf; f++)
+			feat[f] = ratio((double)users[f], (double)nactive);
+		out[FW_M_FEATURE_ADOPTION] = nactive ? count(breadth / (double)nactive) : null_value;
+		out[FW_M_FEATURE_BREADTH] = ratio(breadth, (double)nactive);
+	} else {
+		out[FW_M_FEATURE_ADOPTION] = out[FW_M_FEATURE_BREADTH] = null_value;
+	}
+	free(used);
+	free(seen);
+	free(list);
+
+	/* active days per (person, full calendar week) with any */
+	int64_t w0 = week_start(dfrom) == dfrom ? dfrom : week_start(dfrom) + 7;
+	int64_t wend = w0 + (dto > w0 ? (dto - w0) / 7 * 7 : 0);
+	int64_t *week_of = fw_xmalloc((np + 1) * sizeof *week_of);
+	for (size_t i = 0; i < np; i++)
+		week_of[i] = INT64_MIN;
+	uint64_t days = 0, person_weeks = 0;
+	for (size_t i = lower_day(p, w0); i < p->active_by_day.n && p->active_by_day.v[i].v < wend;
+	     i++) {
+		const struct plg_pair *x = &p->active_by_day.v[i];
+		int64_t w = week_start(x->v);
+		days++;
+		if (week_of[x->person] != w) {
+			week_of[x->person] = w;
+			person_weeks++;
+		}
+	}
+	free(week_of);
+	out[FW_M_ACTIVE_DAYS_PER_WEEK] = ratio((double)days, (double)person_weeks);
 }
 
 static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
-			  struct fw_metric_value *out)
+			  struct fw_metric_value *out, struct fw_metric_value *feat)
 {
 	const struct fw_config *c = p->cfg;
 	size_t np = p->people.n;
 	int64_t dfrom = from / DAY, dto = to / DAY; /* day numbers, [dfrom, dto) */
 
-	/* sign-ups, activation, TTFV */
-	uint64_t signups = 0, act1 = 0, act7 = 0;
+	/* sign-ups (and their channels), activation, TTFV, onboarding */
+	uint64_t signups = 0, paid = 0, act1 = 0, act7 = 0, onboard = 0;
+	uint64_t steps_all = all_bits(c->onboarding_steps.n);
 	double *ttfv = fw_xmalloc((np + 1) * sizeof *ttfv);
 	size_t nttfv = 0;
 	for (uint32_t i = 0; i < np; i++) {
-		int64_t s = signup_of(p, i);
+		int64_t s = fw_plg_signup(p, i);
 		if (s == NONE || s < from || s >= to)
 			continue;
 		signups++;
-		int64_t a = activation_of(p, i, s);
+		paid += signup_paid(p, i) != 0;
+		if (c->onboarding_steps.n)
+			onboard += onboarded(p, i, s, steps_all);
+		int64_t a = fw_plg_activation(p, i, s);
 		if (a == NONE)
 			continue;
 		act1 += a - s <= 1 * DAY;
@@ -488,6 +705,10 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 		ttfv[nttfv++] = (double)(a - s) / 1000.0;
 	}
 	out[FW_M_SIGNUPS] = count((double)signups);
+	out[FW_M_SIGNUPS_PAID] = count((double)paid);
+	out[FW_M_SIGNUPS_ORGANIC] = count((double)(signups - paid));
+	out[FW_M_ONBOARDING_COMPLETION] = c->onboarding_steps.n ? ratio((double)onboard, (double)signups)
+								: null_value;
 	out[FW_M_ACTIVATION_RATE_1D] = ratio((double)act1, (double)signups);
 	out[FW_M_ACTIVATION_RATE_7D] = ratio((double)act7, (double)signups);
 	out[FW_M_TTFV_MEDIAN_SECONDS] = percentile(ttfv, nttfv, 0.5);
@@ -497,7 +718,7 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 	/* retention: pooled over sign-up days d in [from, to - N days) */
 	uint64_t c1 = 0, r1 = 0, c7 = 0, r7 = 0, cw = 0, rw = 0;
 	for (uint32_t i = 0; i < np; i++) {
-		int64_t s = signup_of(p, i);
+		int64_t s = fw_plg_signup(p, i);
 		if (s == NONE)
 			continue;
 		int64_t d = fw_day_floor(s) / DAY;
@@ -528,30 +749,25 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 		sum += (double)active_people(p, t, t, seen) / (double)mau;
 		days++;
 	}
-	out[FW_M_DAU_MAU] = days ? (struct fw_metric_value){1, sum / (double)days}
-				 : (struct fw_metric_value){0, 0};
+	out[FW_M_DAU_MAU] = days ? count(sum / (double)days) : null_value;
 	int64_t last = dto - 1;
 	out[FW_M_WAU] = count(dto > dfrom ? (double)active_people(p, last - 6, last, seen) : 0);
 	out[FW_M_MAU] = count(dto > dfrom ? (double)active_people(p, last - 29, last, seen) : 0);
 	free(seen);
 
-	/* accounts: creation, free-to-paid, conversion time, ACV, NRR, expansion */
+	compute_usage(p, dfrom, dto, out, feat);
+
+	/* accounts: creation, free-to-paid, conversion time, ACV, NRR, GRR and
+	 * the MRR steps inside the range */
 	uint64_t started_free = 0, converted = 0;
 	double *ttc = fw_xmalloc((p->accounts.n + 1) * sizeof *ttc), acv_sum = 0;
 	size_t nttc = 0;
-	double mrr_from = 0, mrr_to = 0, expansion = 0;
+	double mrr_from = 0, mrr_to = 0, kept = 0, expansion = 0, contraction = 0, churned = 0;
 	int64_t window = (int64_t)c->conversion_window_days * DAY;
-	for (size_t i = 0, a = 0; a < p->accounts.n; a++) {
-		size_t j = i;
-		while (j < p->plans.n && p->plans.v[j].account == a)
-			j++;
-		const struct plan_change *pc = p->plans.v + i;
-		size_t n = j - i;
-		i = j;
-		const struct account *ac = &p->accounts.v[a];
-		int64_t created = ac->first_event_ms;
-		if (ac->created_trait_ms != NONE && ac->created_trait_ms < created)
-			created = ac->created_trait_ms;
+	for (size_t a = 0; a < p->accounts.n; a++) {
+		const struct plg_plan_change *pc = p->plans.v + p->plan_off[a];
+		size_t n = p->plan_off[a + 1] - p->plan_off[a];
+		int64_t created = fw_plg_created(p, (uint32_t)a);
 		int64_t first_paid = NONE;
 		double first_paid_mrr = 0;
 		for (size_t k = 0; k < n; k++)
@@ -560,7 +776,8 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 				first_paid_mrr = pc[k].mrr;
 				break;
 			}
-		if (created != NONE && created >= from && created < to && mrr_at(pc, n, created) == 0) {
+		if (created != NONE && created >= from && created < to &&
+		    fw_plg_mrr_at(pc, n, created) == 0) {
 			started_free++;
 			converted += first_paid != NONE && first_paid - created <= window;
 		}
@@ -568,37 +785,47 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 			ttc[nttc++] = (double)(first_paid - created) / (double)DAY;
 			acv_sum += 12.0 * first_paid_mrr;
 		}
-		double at_from = mrr_at(pc, n, from);
+		double at_from = fw_plg_mrr_at(pc, n, from);
 		if (at_from > 0) {
+			double at_to = fw_plg_mrr_at(pc, n, to);
 			mrr_from += at_from;
-			mrr_to += mrr_at(pc, n, to);
+			mrr_to += at_to;
+			kept += at_to < at_from ? at_to : at_from;
 		}
 		double before = 0;
 		for (size_t k = 0; k < n; k++) {
-			if (pc[k].t >= from && pc[k].t < to && before > 0 && pc[k].mrr > before)
-				expansion += pc[k].mrr - before;
+			if (pc[k].t >= from && pc[k].t < to && before > 0) {
+				if (pc[k].mrr > before)
+					expansion += pc[k].mrr - before;
+				else if (pc[k].mrr == 0)
+					churned += before;
+				else if (pc[k].mrr < before)
+					contraction += before - pc[k].mrr;
+			}
 			before = pc[k].mrr;
 		}
 	}
 	out[FW_M_FREE_TO_PAID_RATE] = ratio((double)converted, (double)started_free);
-	out[FW_M_ACV] = nttc ? (struct fw_metric_value){1, acv_sum / (double)nttc}
-			     : (struct fw_metric_value){0, 0};
+	out[FW_M_ACV] = nttc ? count(acv_sum / (double)nttc) : null_value;
 	out[FW_M_TIME_TO_CONVERT_MEDIAN_DAYS] = percentile(ttc, nttc, 0.5);
 	free(ttc);
 	out[FW_M_NRR] = ratio(mrr_to, mrr_from);
+	out[FW_M_GRR] = ratio(kept, mrr_from);
 	out[FW_M_EXPANSION_MRR] = count(expansion);
+	out[FW_M_CONTRACTION_MRR] = count(contraction);
+	out[FW_M_CHURNED_MRR] = count(churned);
 
 	/* k-factor: distinct invitees per inviter who signed up within the window
 	 * of the inviter's sign-up, over the inviters who signed up in range */
 	int64_t kwin = (int64_t)c->k_factor_window_days * DAY;
 	uint64_t invited = 0;
 	for (size_t i = 0; i < p->invites.n; i++) {
-		const struct invite *inv = &p->invites.v[i];
+		const struct plg_invite *inv = &p->invites.v[i];
 		if (i && inv->inviter == inv[-1].inviter && inv->invitee == inv[-1].invitee)
 			continue; /* distinct invitees */
 		if (inv->inviter == inv->invitee)
 			continue;
-		int64_t s = signup_of(p, inv->inviter), si = signup_of(p, inv->invitee);
+		int64_t s = fw_plg_signup(p, inv->inviter), si = fw_plg_signup(p, inv->invitee);
 		if (s == NONE || s < from || s >= to || si == NONE)
 			continue;
 		invited += si >= s && si - s <= kwin;
@@ -609,10 +836,12 @@ static void compute_range(const struct fw_plg *p, int64_t from, int64_t to,
 void fw_metrics_compute(const struct fw_plg *p, int64_t from_ms, int64_t to_ms,
 			struct fw_metrics *out)
 {
+	memset(out, 0, sizeof *out);
 	out->from_ms = from_ms;
 	out->to_ms = to_ms;
-	compute_range(p, from_ms, to_ms, out->cur);
-	compute_range(p, from_ms - (to_ms - from_ms), from_ms, out->prev);
+	out->nfeatures = p->cfg->core_features.n;
+	compute_range(p, from_ms, to_ms, out->cur, out->feature_cur);
+	compute_range(p, from_ms - (to_ms - from_ms), from_ms, out->prev, out->feature_prev);
 }
 
 static void write_value(struct fw_buf *b, struct fw_metric_value v)
@@ -623,6 +852,28 @@ static void write_value(struct fw_buf *b, struct fw_metric_value v)
 		fw_buf_adds(b, "null");
 }
 
+/* feature_adoption's value: {"Feature": share, …} over the distinct core features. */
+static void write_features(struct fw_buf *b, const struct fw_config *c, struct fw_metric_value all,
+			   const struct fw_metric_value *feat, size_t n)
+{
+	if (!all.has) {
+		fw_buf_adds(b, "null");
+		return;
+	}
+	uint64_t distinct = distinct_mask(&c->core_features);
+	fw_buf_addc(b, '{');
+	for (size_t i = 0, w = 0; i < n && i < c->core_features.n; i++) {
+		if (!((distinct >> i) & 1))
+			continue;
+		if (w++)
+			fw_buf_addc(b, ',');
+		fw_json_write_str(b, c->core_features.items[i], strlen(c->core_features.items[i]));
+		fw_buf_addc(b, ':');
+		write_value(b, feat[i]);
+	}
+	fw_buf_addc(b, '}');
+}
+
 void fw_metrics_json(const struct fw_metrics *m, const struct fw_config *c, struct fw_buf *out)
 {
 	char from[16], to[16];
@@ -631,9 +882,15 @@ void fw_metrics_json(const struct fw_metrics *m, const struct fw_config *c, stru
 	fw_buf_printf(out, "{\"from\":\"%s\",\"to\":\"%s\",\"metrics\":{", from, to);
 	for (int i = 0; i < FW_M_COUNT; i++) {
 		fw_buf_printf(out, "%s\"%s\":{\"value\":", i ? "," : "", fw_metric_names[i]);
-		write_value(out, m->cur[i]);
-		fw_buf_adds(out, ",\"previous\":");
-		write_value(out, m->prev[i]);
+		if (i == FW_M_FEATURE_ADOPTION) {
+			write_features(out, c, m->cur[i], m->feature_cur, m->nfeatures);
+			fw_buf_adds(out, ",\"previous\":");
+			write_features(out, c, m->prev[i], m->feature_prev, m->nfeatures);
+		} else {
+			write_value(out, m->cur[i]);
+			fw_buf_adds(out, ",\"previous\":");
+			write_value(out, m->prev[i]);
+		}
 		if (!isnan(c->targets[i])) {
 			fw_buf_adds(out, ",\"target\":");
 			fw_json_write_double(out, c->targets[i]);

@@ -49,6 +49,15 @@ const char *const fw_metric_names[FW_M_COUNT] = {
 	[FW_M_NRR] = "nrr",
 	[FW_M_EXPANSION_MRR] = "expansion_mrr",
 	[FW_M_K_FACTOR] = "k_factor",
+	[FW_M_SIGNUPS_ORGANIC] = "signups_organic",
+	[FW_M_SIGNUPS_PAID] = "signups_paid",
+	[FW_M_ONBOARDING_COMPLETION] = "onboarding_completion",
+	[FW_M_FEATURE_ADOPTION] = "feature_adoption",
+	[FW_M_FEATURE_BREADTH] = "feature_breadth",
+	[FW_M_ACTIVE_DAYS_PER_WEEK] = "active_days_per_week",
+	[FW_M_GRR] = "grr",
+	[FW_M_CONTRACTION_MRR] = "contraction_mrr",
+	[FW_M_CHURNED_MRR] = "churned_mrr",
 };
 
 /* What a target of each metric is: rates are fractions in [0, 1]; NRR is a
@@ -74,6 +83,15 @@ static const struct {
 	[FW_M_NRR] = {0, "ratio, 1 = no net change; may exceed 1"},
 	[FW_M_EXPANSION_MRR] = {0, "currency units per month"},
 	[FW_M_K_FACTOR] = {0, "invited sign-ups per sign-up"},
+	[FW_M_SIGNUPS_ORGANIC] = {0, "organic sign-ups in the period"},
+	[FW_M_SIGNUPS_PAID] = {0, "paid-channel sign-ups in the period"},
+	[FW_M_ONBOARDING_COMPLETION] = {1, "rate, 0..1"},
+	[FW_M_FEATURE_ADOPTION] = {1, "rate, 0..1, shown beside every core feature's adoption"},
+	[FW_M_FEATURE_BREADTH] = {0, "core features per active person"},
+	[FW_M_ACTIVE_DAYS_PER_WEEK] = {0, "days, 0..7"},
+	[FW_M_GRR] = {1, "rate, 0..1 (GRR never exceeds 1)"},
+	[FW_M_CONTRACTION_MRR] = {0, "currency units per month"},
+	[FW_M_CHURNED_MRR] = {0, "currency units per month"},
 };
 
 enum opt_type { OPT_STRING, OPT_INT, OPT_LIST, OPT_TARGETS };
@@ -117,11 +135,14 @@ static const struct option options[] = {
 		"carrying `created_at`"},
 	{"signup.channel_properties", OPT_LIST, OFF(channel_properties),
 	 .def_list = LIST("channel", "utm_source"), .what = "a property name",
-	 .doc = "properties of the sign-up read, in order, for its acquisition channel"},
+	 .doc = "properties read, in order, for a sign-up's acquisition channel: the first one "
+		"the sign-up event carries as a non-empty string (for a sign-up by identify, that "
+		"identify's traits)"},
 	{"signup.paid_channels", OPT_LIST, OFF(paid_channels),
 	 .def_list = LIST("paid", "cpc", "ppc", "ads", "google_ads", "facebook_ads", "linkedin_ads"),
 	 .what = "a channel",
-	 .doc = "channel values counted as paid acquisition; every other value is organic"},
+	 .doc = "channel values counted as paid acquisition (`signups_paid`), compared ignoring "
+		"ASCII case; every other value, and no channel, is organic (`signups_organic`)"},
 	{"activation.event", OPT_STRING, OFF(activation_event), "Project Created",
 	 .what = "an event name",
 	 .doc = "the activation event: a person activates with their first one at or after "
@@ -135,11 +156,11 @@ static const struct option options[] = {
 	 .what = "an event name",
 	 .doc = "events that do not make a person active; every other event does"},
 	{"core_features", OPT_LIST, OFF(core_features), .what = "an event name",
-	 .doc = "events that count as using a core feature, for feature adoption and breadth "
-		"(empty: not computed)"},
+	 .doc = "events that count as using a core feature, for `feature_adoption` and "
+		"`feature_breadth` (empty: both are null)"},
 	{"onboarding_steps", OPT_LIST, OFF(onboarding_steps), .what = "an event name",
-	 .doc = "the onboarding flow's events, in order; doing them all completes onboarding "
-		"(empty: not computed)"},
+	 .doc = "the onboarding flow's events; a person who does every one (in any order) at or "
+		"after signing up completes onboarding (`onboarding_completion`; empty: null)"},
 	{"revenue.plan_event", OPT_STRING, OFF(plan_event), "Plan Changed", .what = "an event name",
 	 .doc = "the event that records an account's plan change"},
 	{"revenue.plan_property", OPT_STRING, OFF(plan_property), "plan", .what = "a property name",
@@ -672,8 +693,8 @@ static void set_targets(struct reader *r, const yaml_node_t *n)
 				FAIL_AT(r, kn, "unknown metric targets.%s; did you mean %s?", key,
 					fw_metric_names[bm]);
 			} else {
-				/* Every name, with bare commas to fit 255 bytes. */
-				char list[240];
+				/* Every name, with bare commas to fit the message. */
+				char list[440];
 				size_t k = 0;
 				for (int i = 0; i < FW_M_COUNT; i++)
 					k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",

@@ -336,7 +336,8 @@ static void seg_view(struct embedded *s, struct seg_view *v)
 {
 	v->n = s->nsegs;
 	v->segs = fw_xmalloc((v->n + 1) * sizeof *v->segs);
-	memcpy(v->segs, s->segs, v->n * sizeof *v->segs);
+	if (v->n)
+		memcpy(v->segs, s->segs, v->n * sizeof *v->segs);
 	v->compacted = s->compacted;
 }
 
@@ -448,7 +449,7 @@ static int e_count_by_day(struct fw_store *base, int64_t from, int64_t to, struc
 	struct fw_err err;
 	int rc = seg_events(&v, add_day, &d, &err);
 	free(v.segs);
-	if (!rc)
+	if (!rc && d.n)
 		qsort(d.days, d.n, sizeof *d.days, cmp_i64);
 	for (size_t i = 0; !rc && i < d.n;) {
 		size_t j = i;
@@ -519,7 +520,7 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 			continue;
 		sel[nsel++] = i;
 	}
-	if (q->newest_first)
+	if (q->newest_first && nsel)
 		qsort_r(sel, nsel, sizeof *sel, cmp_seq_desc, &c);
 	uint8_t *full = NULL;
 	if (q->nfull_names) {
@@ -788,7 +789,8 @@ static int compact_range(struct embedded *s, uint64_t lo, uint64_t hi, struct fw
 	size_t *offs = fw_xmalloc((n + 1) * sizeof *offs);
 	int rc = fw_log_read_many(s->log, locs, n, &payloads, offs, err);
 	free(locs);
-	qsort(keys, n, sizeof *keys, cmp_ckey);
+	if (n)
+		qsort(keys, n, sizeof *keys, cmp_ckey);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/segments/%016llx-%016llx.fwseg", s->dir,
 		 (unsigned long long)lo, (unsigned long long)hi);
@@ -926,7 +928,8 @@ static int open_segments(struct embedded *s, struct fw_err *err)
 	closedir(d);
 	if (rc)
 		return rc;
-	qsort(s->segs, s->nsegs, sizeof *s->segs, cmp_seg);
+	if (s->nsegs)
+		qsort(s->segs, s->nsegs, sizeof *s->segs, cmp_seg);
 	for (size_t i = 0; i < s->nsegs; i++) {
 		const struct fw_seg_info *in = fw_seg_info(s->segs[i]);
 		if (in->first != s->compacted)

@@ -577,7 +577,7 @@ int fw_seg_load_cols(struct fw_seg *s, struct fw_seg_cols *c, struct fw_err *err
 		rc = read_frame(s, s->nblocks + S_FLAGS, &b, err);
 		if (!rc && b.len != n)
 			rc = fw_error(err, FW_ECORRUPT, "segment %s: flags column is short", s->path);
-		if (!rc)
+		if (!rc && n)
 			memcpy(c->flags, b.data, n);
 		fw_buf_release(&b);
 	}

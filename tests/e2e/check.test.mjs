@@ -69,7 +69,7 @@ test('check: every error, gcc-style, exit 1', () => {
     `${file}:3:14: error: activation.min_count must be a whole number, got "one"`,
     `${file}:5:25: error: invites.k_factor_window_days must be at least 1, got -7`,
     `${file}:7:23: error: targets.activation_rate_7d is a rate: write a fraction between 0 and 1 (40% is 0.4), got 40`,
-    `${file}:8:3: error: unknown metric happiness; valid: signups,activation_rate_1d,activation_rate_7d,ttfv_median_seconds,ttfv_p90_seconds,retention_d1,retention_d7,retention_w1,dau_mau,wau,mau,free_to_paid_rate,time_to_convert_median_days,acv,nrr,expansion_mrr,k_factor`,
+    `${file}:8:3: error: unknown metric happiness; valid: signups,activation_rate_1d,activation_rate_7d,ttfv_median_seconds,ttfv_p90_seconds,retention_d1,retention_d7,retention_w1,dau_mau,wau,mau,free_to_paid_rate,time_to_convert_median_days,acv,nrr,expansion_mrr,k_factor,signups_organic,signups_paid,onboarding_completion,feature_adoption,feature_breadth,active_days_per_week,grr,contraction_mrr,churned_mrr`,
     `${file}:9:1: error: duplicate key activation (first set on line 1)`,
   ]);
   assert.equal(lines[6], `${file}: 6 errors`);

@@ -2,70 +2,69 @@
 // references:
 //
 //   1. metrics/hand.ndjson, a 65-line fixture (13 people, 4 accounts) whose every
-//      metric is worked out by hand below. It checks the DuckDB oracle too.
+//      contract metric is worked out by hand below, and metrics/hand2.ndjson (81
+//      lines) whose metrics beyond the contract (docs/metrics.md) are. Both check
+//      the DuckDB oracle too.
 //   2. metrics/generate.mjs, a seeded dataset (~12k lines, ~325 people, 60
 //      accounts, 70 days) full of edge cases, against metrics/oracle.mjs, which
-//      computes every metric from DESIGN.md's definitions in SQL (DuckDB), over
-//      five ranges. FW_METRICS_SEED=N tries another dataset; FW_KEEP_DATA=1 keeps it.
+//      computes every metric from DESIGN.md's and docs/metrics.md's definitions in
+//      SQL (DuckDB), over five ranges, with core features and onboarding steps
+//      configured. FW_METRICS_SEED=N tries another dataset; FW_KEEP_DATA=1 keeps it.
 //
 // Both also ask GET /api/v1/metrics of a server started on the same data.
 //
-// Each compares all 17 metrics, value and previous: numbers equal within 1e-9
-// relative, nulls equal. A mismatch lists metric, range, expected and got.
+// `metrics` holds exactly the 17 contract keys and the 9 further ones. Each test
+// compares them, value and previous: numbers equal within 1e-9 relative, nulls
+// equal, feature_adoption's {feature: share} objects member by member. A mismatch
+// lists metric, range, expected and got.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, start, tempDataDir } from './lib/server.mjs';
-import { generate } from './metrics/generate.mjs';
-import { Oracle, METRICS } from './metrics/oracle.mjs';
+import { start, tempDataDir } from './lib/server.mjs';
+import { generate, CORE_FEATURES, ONBOARDING_STEPS } from './metrics/generate.mjs';
+import { Oracle, METRICS, ALL_METRICS } from './metrics/oracle.mjs';
+import { close, importFile, run, writeConfig } from './metrics/util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HAND = path.join(here, 'metrics', 'hand.ndjson');
+const HAND2 = path.join(here, 'metrics', 'hand2.ndjson');
 
-function run(args) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60000 });
-  if (r.error) throw r.error;
-  return r;
+/** Exactly the 17 keys of DESIGN.md, in its order, then the 9 of docs/metrics.md;
+ * every value a number or null (feature_adoption: an object of them, or null). */
+function checkShape(metrics) {
+  assert.deepEqual(Object.keys(metrics), ALL_METRICS, 'the 17 metric keys of DESIGN.md, then the further 9');
+  assert.deepEqual(Object.keys(metrics).slice(0, 17), METRICS);
+  const num = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+  for (const [k, m] of Object.entries(metrics)) {
+    for (const f of ['value', 'previous']) {
+      if (k === 'feature_adoption' && m[f] !== null && typeof m[f] === 'object')
+        assert.ok(Object.values(m[f]).every((v) => typeof v === 'number' && v >= 0 && v <= 1), `${k}.${f}: shares ${JSON.stringify(m[f])}`);
+      else assert.ok(num(m[f]), `${k}.${f} is a number or null: ${m[f]}`);
+    }
+  }
 }
 
-function importFile(data, file) {
-  const r = run(['import', '--data', data, file]);
-  assert.equal(r.status, 0, `flywheel import failed: ${r.stderr}`);
-  return r;
-}
-
-function queryMetrics(data, from, to) {
-  const r = run(['query', 'metrics', '--data', data, '--from', from, '--to', to, '--json']);
+function queryMetrics(data, from, to, config = null) {
+  const r = run(['query', 'metrics', '--data', data, '--from', from, '--to', to, '--json', ...(config ? ['--config', config] : [])]);
   assert.equal(r.status, 0, `flywheel query metrics ${from}..${to} failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout);
   assert.equal(j.from, from);
   assert.equal(j.to, to);
-  assert.deepEqual(Object.keys(j.metrics).sort(), [...METRICS].sort(), 'the 17 metric keys of DESIGN.md');
-  for (const [k, m] of Object.entries(j.metrics)) {
-    for (const f of ['value', 'previous'])
-      assert.ok(m[f] === null || (typeof m[f] === 'number' && Number.isFinite(m[f])), `${k}.${f} is a number or null: ${m[f]}`);
-  }
+  checkShape(j.metrics);
   return j.metrics;
 }
-
-const close = (a, b) => {
-  if (a === null || b === null) return a === b;
-  if (a === b) return true;
-  return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-};
 
 /** Mismatches of `got` against `want` ({metric: {value, previous}}) as readable lines. */
 function diff(label, want, got) {
   const out = [];
-  for (const k of METRICS) {
+  for (const k of ALL_METRICS) {
     for (const f of ['value', 'previous']) {
       const w = want[k] ? want[k][f] : undefined;
       const g = got[k] ? got[k][f] : undefined;
       if (w === undefined) continue;
-      if (!close(w, g ?? null)) out.push(`${label} ${k}.${f}: expected ${w}, got ${g}`);
+      if (!close(w, g ?? null)) out.push(`${label} ${k}.${f}: expected ${JSON.stringify(w)}, got ${JSON.stringify(g)}`);
     }
   }
   return out;
@@ -172,6 +171,11 @@ const HAND_EMPTY_RANGE = ['2027-01-04', '2027-01-18'];
 const HAND_EMPTY = Object.fromEntries(METRICS.map((k) => [k, { value: null, previous: null }]));
 for (const k of ['signups', 'wau', 'mau', 'expansion_mrr']) HAND_EMPTY[k] = { value: 0, previous: 0 };
 HAND_EMPTY.nrr = { value: 1, previous: 1 };
+// Beyond the contract, with no core features or onboarding steps configured: counts
+// and sums 0; GRR like NRR (nobody's MRR moves) 1; the rest null.
+for (const k of ['signups_organic', 'signups_paid', 'contraction_mrr', 'churned_mrr']) HAND_EMPTY[k] = { value: 0, previous: 0 };
+HAND_EMPTY.grr = { value: 1, previous: 1 };
+for (const k of ['onboarding_completion', 'feature_adoption', 'feature_breadth', 'active_days_per_week']) HAND_EMPTY[k] = { value: null, previous: null };
 
 test('the oracle reproduces the hand-computed fixture', async () => {
   const o = await Oracle.load(fs.readFileSync(HAND, 'utf8').split('\n'));
@@ -187,8 +191,8 @@ test('the oracle reproduces the hand-computed fixture', async () => {
 });
 
 /** GET /api/v1/metrics from a server started on `data`; checked like queryMetrics. */
-async function apiMetrics(data, ranges) {
-  const srv = await start({ dataDir: data, label: 'metrics-api', secret: 'sk_metrics' });
+async function apiMetrics(data, ranges, config = null) {
+  const srv = await start({ dataDir: data, label: 'metrics-api', secret: 'sk_metrics', args: config ? ['--config', config] : [] });
   try {
     const out = [];
     for (const [from, to] of ranges) {
@@ -196,7 +200,7 @@ async function apiMetrics(data, ranges) {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.from, from);
       assert.equal(r.json.to, to);
-      assert.deepEqual(Object.keys(r.json.metrics).sort(), [...METRICS].sort());
+      checkShape(r.json.metrics);
       out.push(r.json.metrics);
     }
     return out;
@@ -224,6 +228,112 @@ test('flywheel query metrics and GET /api/v1/metrics: the hand-computed fixture'
   }
 });
 
+// ---------------------------------------------------------------------------
+// Hand-computed expectations for metrics/hand2.ndjson (the metrics beyond the
+// contract; docs/metrics.md), with
+//   core_features: [Report Run, Export, Alert Set, Report Run]   (a repeat counts once)
+//   onboarding_steps: [Profile Completed, Tour Finished]
+// January: people A..H; accounts acA..acH change plans by group calls from a
+// billing service (calls: nobody becomes active); March: the invite fixture of
+// revenue.test.mjs.
+const HAND2_CONFIG = {
+  coreFeatures: ['Report Run', 'Export', 'Alert Set', 'Report Run'],
+  onboardingSteps: ['Profile Completed', 'Tour Finished'],
+};
+// Over [2026-01-07, 2026-01-26) (Wednesday .. Sunday; full weeks 01-12..18, 01-19..25);
+// previous = [2025-12-19, 2026-01-07).
+const HAND2_RANGE = ['2026-01-07', '2026-01-26'];
+const HAND2_EXPECTED = {
+  // Sign-ups and the channel of their sign-up (channel, else utm_source, as a
+  // non-empty string; paid values compared ignoring case):
+  //   A {channel: paid} paid · B {channel: "", utm_source: CPC} paid · C identify with
+  //   created_at {utm_source: linkedin_ads} paid · D {channel: organic, utm_source: cpc}
+  //   organic · E {channel: 42, utm_source: ads} paid (a number is no channel) · F {}
+  //   organic · G identify {created_at, channel: organic}, then Signed Up {channel: paid}:
+  //   the event wins, paid. Previous: H {channel: paid}.
+  signups: { value: 7, previous: 1 },
+  signups_paid: { value: 5, previous: 1 },
+  signups_organic: { value: 2, previous: 0 },
+  // Both steps at or after sign-up, any order: A (Profile, Tour) ✓, B (Profile on 01-06
+  // is before her 01-08 sign-up) ✗, C (Tour then Profile) ✓, E (Profile only) ✗,
+  // D F G none → 2 / 7. Previous: H did none → 0 / 1.
+  onboarding_completion: { value: 2 / 7, previous: 0 },
+  // Active on a day in range: A B C D E F G H = 8 (B's 01-19 is $feature_flag_called only).
+  //   Report Run: A B C H; Export: A D H; Alert Set: A H. Previous: H (01-02), B (01-06)
+  //   active, no core feature used → all 0.
+  feature_adoption: {
+    value: { 'Report Run': 4 / 8, Export: 3 / 8, 'Alert Set': 2 / 8 },
+    previous: { 'Report Run': 0, Export: 0, 'Alert Set': 0 },
+  },
+  // distinct core features per active person: A 3, B 1, C 1, D 1, H 3 → 9 / 8
+  feature_breadth: { value: 9 / 8, previous: 0 },
+  // week 01-12: A 12 13 14, B 12, C 15, E 12, G 12, H 12 13 14 → 10 days over 6 people;
+  // week 01-19: A 20, D 22, H 20 → 3 over 3 → 13 / 9. Previous full weeks 12-22 and
+  // 12-29: H on 01-02 → 1 / 1 (B's 01-06 is in the partial week of 01-05).
+  active_days_per_week: { value: 13 / 9, previous: 1 },
+  // paying at 01-07: acA 100, acC 200; at 01-26: acA 120 (100 → 150 → 120), acC 200 →
+  // GRR (100 + 200) / 300 = 1, NRR 320 / 300. Previous: acA and acC unchanged → 1, 1.
+  grr: { value: 1, previous: 1 },
+  nrr: { value: 320 / 300, previous: 1 },
+  // steps in range: acA 100→150 (+50), 150→120 (−30), acH 40→45 at the same ms as its
+  // 0→40 (+5), acB 0→50 (new: neither) → expansion 55, contraction 30, churn 0
+  expansion_mrr: { value: 55, previous: 0 },
+  contraction_mrr: { value: 30, previous: 0 },
+  churned_mrr: { value: 0, previous: 0 },
+};
+// February [02-01, 03-01): P3 signs up (no properties: organic), is active on 02-20
+// and 02-21, uses no core feature and no step. Full weeks 02-02, 02-09, 02-16 → P3 2
+// days in one. Plans: acC 200→80 (contraction 120), acB 50→0, acD 30→0, acC 80→0
+// (churned 160; acA's 03-01 00:00 change is outside). GRR: paying at 02-01 acA 120,
+// acB 50, acC 200, acH 45 (415) → at 03-01 acA 0 (that change is at 03-01), acB 0,
+// acC 90, acH 45 → 135 / 415.
+const HAND2_FEB = ['2026-02-01', '2026-03-01'];
+const HAND2_FEB_EXPECTED = {
+  signups: { value: 1 },
+  signups_paid: { value: 0 },
+  signups_organic: { value: 1 },
+  onboarding_completion: { value: 0 },
+  feature_adoption: { value: { 'Report Run': 0, Export: 0, 'Alert Set': 0 } },
+  feature_breadth: { value: 0 },
+  active_days_per_week: { value: 2 },
+  grr: { value: 135 / 415 },
+  nrr: { value: 135 / 415 },
+  contraction_mrr: { value: 120 },
+  churned_mrr: { value: 160 },
+  expansion_mrr: { value: 0 },
+};
+
+test('the metrics beyond the contract: hand-computed fixture, oracle, CLI and API', async () => {
+  const dir = tempDataDir('metrics-hand2');
+  const data = path.join(dir, 'data');
+  const config = writeConfig(dir, HAND2_CONFIG);
+  const o = await Oracle.load(fs.readFileSync(HAND2, 'utf8').split('\n'), HAND2_CONFIG);
+  try {
+    const bad = [
+      ...diff(`oracle ${HAND2_RANGE.join('..')}`, HAND2_EXPECTED, await o.metrics(...HAND2_RANGE)),
+      ...diff(`oracle ${HAND2_FEB.join('..')}`, HAND2_FEB_EXPECTED, await o.metrics(...HAND2_FEB)),
+    ];
+    const r = importFile(data, HAND2);
+    assert.match(r.stderr, /imported 81 lines, 81 stored, 0 duplicates, 0 skipped/);
+    bad.push(...diff(`flywheel ${HAND2_RANGE.join('..')}`, HAND2_EXPECTED, queryMetrics(data, ...HAND2_RANGE, config)));
+    bad.push(...diff(`flywheel ${HAND2_FEB.join('..')}`, HAND2_FEB_EXPECTED, queryMetrics(data, ...HAND2_FEB, config)));
+    // and the oracle agrees with flywheel on every metric, both ranges
+    for (const range of [HAND2_RANGE, HAND2_FEB])
+      bad.push(...diff(`oracle vs flywheel ${range.join('..')}`, await o.metrics(...range), queryMetrics(data, ...range, config)));
+    const [api] = await apiMetrics(data, [HAND2_RANGE], config);
+    bad.push(...diff(`GET /api/v1/metrics ${HAND2_RANGE.join('..')}`, HAND2_EXPECTED, api));
+    assert.deepEqual(bad, []);
+    // without core features or onboarding steps those three are null
+    const plain = queryMetrics(data, ...HAND2_RANGE);
+    for (const k of ['onboarding_completion', 'feature_adoption', 'feature_breadth'])
+      assert.deepEqual([plain[k].value, plain[k].previous], [null, null], k);
+    assert.equal(plain.signups_paid.value, 5);
+  } finally {
+    o.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Ranges over the generated data (2026-01-01 + 70 days, some plan changes later):
 //   January (previous: December, which only created_at traits and anonymous visits reach),
 //   February (previous: the 28 days before), 8 weeks from a Monday (previous reaches into
@@ -244,7 +354,9 @@ test('flywheel query metrics matches the DuckDB oracle on generated data', async
   const file = path.join(dir, 'events.ndjson');
   fs.writeFileSync(file, g.lines.join('\n') + '\n');
   const data = path.join(dir, 'data');
-  const o = await Oracle.load(g.lines);
+  const cfg = { coreFeatures: CORE_FEATURES, onboardingSteps: ONBOARDING_STEPS };
+  const config = writeConfig(dir, { ...cfg, targets: { grr: 0.9, feature_adoption: 0.3, signups_paid: 40 } });
+  const o = await Oracle.load(g.lines, cfg);
   try {
     const r = importFile(data, file);
     assert.match(r.stderr, new RegExp(`imported ${g.lines.length} lines, \\d+ stored, \\d+ duplicates, 0 skipped`));
@@ -252,12 +364,16 @@ test('flywheel query metrics matches the DuckDB oracle on generated data', async
     for (const [from, to] of RANGES) {
       const want = await o.metrics(from, to);
       // the data must exercise the metric, not only agree on nulls
-      if (from === '2026-02-01') for (const k of METRICS) assert.notEqual(want[k].value, null, `oracle ${k} over ${from}..${to}`);
-      bad.push(...diff(`seed ${seed} ${from}..${to}`, want, queryMetrics(data, from, to)));
+      if (from === '2026-02-01') for (const k of ALL_METRICS) assert.notEqual(want[k].value, null, `oracle ${k} over ${from}..${to}`);
+      const got = queryMetrics(data, from, to, config);
+      bad.push(...diff(`seed ${seed} ${from}..${to}`, want, got));
+      assert.equal(got.grr.target, 0.9);
+      assert.equal(got.feature_adoption.target, 0.3);
+      assert.equal(got.signups_paid.target, 40);
     }
     // the read API computes the same numbers as the CLI
     const [from, to] = RANGES[1];
-    const [api] = await apiMetrics(data, [RANGES[1]]);
+    const [api] = await apiMetrics(data, [RANGES[1]], config);
     bad.push(...diff(`seed ${seed} GET /api/v1/metrics ${from}..${to}`, await o.metrics(from, to), api));
     assert.deepEqual(bad, []);
   } finally {

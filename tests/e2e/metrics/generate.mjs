@@ -33,6 +33,18 @@
 //                an account from December into January), an event naming the
 //                account before its first group call, plan changes exactly at
 //                midnight of range boundaries, fractional mrr.
+//   channels     the sign-up's channel (docs/metrics.md): `channel`, else
+//                `utm_source`, as a non-empty string; paid values in other case
+//                (`Paid`, `CPC`), an empty channel (falls to utm_source), a numeric
+//                channel (not a channel), a channel that wins over a paid
+//                utm_source, no properties; sign-ups by identify whose traits carry
+//                the channel, a later identify claiming another (ignored), and an
+//                identify's paid channel losing to a later `Signed Up`.
+//   onboarding   `Profile Completed` and `Tour Finished` (with `Project Created`
+//                the configured steps, see ONBOARDING_STEPS) after sign-up, at the
+//                sign-up millisecond, or only before it (does not count).
+//   features     the activity events; CORE_FEATURES names one never sent.
+//   revenue      a negative mrr (pays nothing), and the scenarios under accounts.
 //   invites      `Invite Sent` by inviters, `Invite Accepted` with
 //                properties.inviter_id by invitees (some anonymously before they sign
 //                up), invitees signing up within / after 30 days of the inviter's
@@ -49,6 +61,9 @@ export const DAY = 86400000;
 export const HOUR = 3600000;
 export const MIN = 60000;
 export const DAY0 = Date.UTC(2026, 0, 1); // a Thursday
+// The config the metrics tests run this data with (flywheel.yaml and the oracle).
+export const CORE_FEATURES = ['Report Viewed', 'File Uploaded', 'Comment Added', 'Export Created'];
+export const ONBOARDING_STEPS = ['Profile Completed', 'Tour Finished', 'Project Created'];
 
 export function mulberry32(seed) {
   let a = seed >>> 0;
@@ -72,6 +87,10 @@ export function iso(ms, offsetMin = 0) {
 
 export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays = 70 } = {}) {
   const rnd = mulberry32(seed);
+  // The cases added for the metrics beyond the contract draw from their own stream
+  // and emit with explicit offsets, so the rest of the data stays as it was.
+  const rnd2 = mulberry32(seed ^ 0x9e3779b9);
+  const pick2 = (xs) => xs[Math.floor(rnd2() * xs.length)];
   const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1)); // inclusive
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
   const chance = (p) => rnd() < p;
@@ -218,10 +237,19 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
     }
     if (p.actBefore) track(ids(p, true), 'Project Created', S - 3 * HOUR, { name: 'early' });
     // sign-up
-    const suProps = { channel: p.channel, ...(p.channel === 'paid' ? { utm_source: 'google' } : {}) };
+    let suProps = { channel: p.channel, ...(p.channel === 'paid' ? { utm_source: 'google' } : {}) };
+    const rc = rnd2();
+    if (rc < 0.06) suProps = { utm_source: pick2(['cpc', 'google', 'ppc', 'newsletter']) };
+    else if (rc < 0.1) suProps = { channel: pick2(['Paid', 'CPC', 'Organic']) };
+    else if (rc < 0.13) suProps = { channel: '', utm_source: 'ads' };
+    else if (rc < 0.16) suProps = { channel: 42, utm_source: 'cpc' };
+    else if (rc < 0.19) suProps = { channel: 'organic', utm_source: 'cpc' };
+    else if (rc < 0.21) suProps = {};
+    const ri = rnd2();
+    const idChannel = ri < 0.25 ? { channel: pick2(['paid', 'organic', 'LinkedIn_Ads']) } : ri < 0.35 ? { utm_source: 'facebook_ads' } : {};
     if (p.kind === 'track_user' || p.kind === 'identify_then_track') {
       if (p.kind === 'identify_then_track')
-        identify(ids(p), S - 5 * DAY, { email: p.email, created_at: iso(S - 5 * DAY) });
+        identify(ids(p), S - 5 * DAY, { email: p.email, created_at: iso(S - 5 * DAY), channel: 'paid' }); // the Signed Up wins
       const su = track(ids(p), 'Signed Up', S, suProps, p.signupOffset ? { offset: p.signupOffset } : {});
       if (p.dupEarlier) dup(su, { timestamp: iso(S - 9 * DAY) }); // a later copy claims an earlier time
       identify(ids(p), S + MIN / 2, { email: p.email, name: `User ${p.i}` });
@@ -235,14 +263,28 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
     } else if (p.kind === 'identify_created') {
       if (p.earlyPlainIdentify) identify({ userId: p.uid, anonymousId: p.anon }, S - p.earlyPlainIdentify, { email: p.email });
       // the sign-up is the time of this identify, not the created_at value
-      identify({ userId: p.uid, anonymousId: p.anon }, S, { email: p.email, created_at: iso(S - int(0, 40) * DAY), plan: 'free' });
-      if (chance(0.3)) identify(ids(p), S + int(1, 9) * DAY, { email: p.email, created_at: iso(S + DAY) }); // a later one changes nothing
+      identify({ userId: p.uid, anonymousId: p.anon }, S, { email: p.email, created_at: iso(S - int(0, 40) * DAY), plan: 'free', ...idChannel });
+      if (chance(0.3)) identify(ids(p), S + int(1, 9) * DAY, { email: p.email, created_at: iso(S + DAY), channel: 'cpc' }); // a later one changes nothing
     } else if (p.kind === 'anon_only') {
       track(ids(p, true), 'Signed Up', S, suProps);
     } else if (p.kind === 'none') {
       identify(ids(p), S, { email: p.email }); // identified, never signs up
     }
     if (p.signupAgain) track(ids(p), 'Signed Up', S + p.signupAgain, suProps);
+    // onboarding steps (the third configured step is the activation event)
+    if (p.kind !== 'none') {
+      for (const step of ONBOARDING_STEPS.slice(0, 2)) {
+        const r = rnd2();
+        let t = null;
+        if (r < 0.03) t = S; // at the sign-up millisecond: counts
+        else if (r < 0.58) t = S + Math.floor(rnd2() * 10 * DAY);
+        else if (r < 0.65) t = S - 1 - Math.floor(rnd2() * DAY); // only before the sign-up: does not count
+        if (t === null) continue;
+        const who = p.kind === 'anon_only' ? ids(p, true) : idsAt(t);
+        track(who, step, t, {}, { offset: 0, groupId: gid(t) });
+        if (rnd2() < 0.1) track(who, step, t + HOUR, {}, { offset: 0, groupId: gid(t + HOUR) }); // again
+      }
+    }
     // account membership
     if (p.account) group(ids(p), p.account.id, memberJoin(p), { name: `Account ${p.account.a}` });
     // activation
@@ -343,6 +385,7 @@ export function generate({ seed = 20260101, nPeople = 300, nAccounts = 60, nDays
     acc.scenario = sc;
     if (sc === 0) {
       group(fid, acc.id, C, { ...tr, plan: 'free', mrr: 0 }); // free forever (a plan change to 0)
+      if (rnd2() < 0.5) track(fid, 'Plan Changed', C + Math.floor(rnd2() * 20 * DAY), { plan: 'refund', mrr: -10 }, { offset: 0, groupId: acc.id }); // pays nothing
     } else if (sc === 1) {
       const g = group(fid, acc.id, C, { ...tr, plan: 'trial', mrr: 0 });
       dup(g, { traits: { ...tr, plan: 'enterprise', mrr: 5000 } }); // later copy ignored

@@ -1,10 +1,14 @@
 // metrics/oracle.mjs — the 17 metrics of ../../../../shared/DESIGN.md
-// ("Interfaces": `flywheel query metrics --json`), computed independently of
+// ("Interfaces": `flywheel query metrics --json`), the further metrics of
+// docs/metrics.md (EXTRA_METRICS), and the "revenue" and "virality" analyses
+// (docs/query/revenue.md, docs/query/virality.md), computed independently of
 // Flywheel in SQL with DuckDB (in memory) from the raw Segment-spec messages.
 //
-//   const o = await Oracle.load(lines);               // NDJSON lines (strings) or objects
+//   const o = await Oracle.load(lines, { coreFeatures: [...], onboardingSteps: [...] });
 //   const m = await o.metrics('2026-01-01', '2026-02-01');
 //   // { signups: { value: 12, previous: 0 }, activation_rate_1d: { value: 0.5, previous: null }, … }
+//   const r = await o.revenue('2026-01-01', '2026-04-01', 'month');   // { periods: [...], range: {...} }
+//   const v = await o.virality('2026-01-01', '2026-02-01', 30);        // { signups, inviters, … }
 //   o.close();
 //
 // Every definition implemented is quoted in the comment above its SQL. Conventions
@@ -16,10 +20,12 @@
 // empty counts and sums give 0.
 //
 // Config assumed (Flywheel's built-in defaults, DESIGN.md "Data conventions"):
-// sign-up `Signed Up`, activation `Project Created` (min_count 1), inactive events
+// sign-up `Signed Up` with channel properties [channel, utm_source] and the default
+// paid channels, activation `Project Created` (min_count 1), inactive events
 // `$feature_flag_called` (the only system event the data uses), plans `Plan
-// Changed` {plan, mrr}, invites `Invite Accepted` {inviter_id}, conversion window
-// 90 days, k-factor window 30 days.
+// Changed` {plan, mrr}, invites `Invite Sent` and `Invite Accepted` {inviter_id},
+// conversion window 90 days, k-factor window 30 days; core features and onboarding
+// steps as given to load() (default none).
 import { DuckDBInstance } from '@duckdb/node-api';
 
 export const METRICS = [
@@ -27,6 +33,16 @@ export const METRICS = [
   'retention_d1', 'retention_d7', 'retention_w1', 'dau_mau', 'wau', 'mau', 'free_to_paid_rate',
   'time_to_convert_median_days', 'acv', 'nrr', 'expansion_mrr', 'k_factor',
 ];
+// Beyond the contract (docs/metrics.md), in report order after the 17.
+export const EXTRA_METRICS = [
+  'signups_organic', 'signups_paid', 'onboarding_completion', 'feature_adoption', 'feature_breadth',
+  'active_days_per_week', 'grr', 'contraction_mrr', 'churned_mrr',
+];
+export const ALL_METRICS = [...METRICS, ...EXTRA_METRICS];
+const PAID_CHANNELS = ['paid', 'cpc', 'ppc', 'ads', 'google_ads', 'facebook_ads', 'linkedin_ads'];
+const CHANNEL_PROPERTIES = ['channel', 'utm_source'];
+const sqlStr = (s) => `'${String(s).replace(/'/g, "''")}'`;
+const sqlList = (xs) => xs.map(sqlStr).join(', ');
 
 const DAY = 86400000;
 const dayMs = (s) => {
@@ -93,13 +109,16 @@ WHERE m.type = 'identify';
 
 -- "Sign-up time is the first Signed Up event; a person with none signs up at
 -- the time of their first identify carrying created_at." (the identify's time,
--- not the created_at value)
+-- not the created_at value). \`obj\` is where its channel is read
+-- (docs/metrics.md): that event's properties, or that identify's traits; the
+-- first one by time, then file order.
 CREATE TABLE signup AS
-WITH su AS (SELECT person, min(t) AS t FROM ev WHERE event = 'Signed Up' GROUP BY person),
-     ca AS (SELECT person, min(t) AS t FROM identify_call
+WITH su AS (SELECT person, min(t) AS t, arg_min(props, t * 1000000 + seq) AS obj FROM ev WHERE event = 'Signed Up' GROUP BY person),
+     ca AS (SELECT person, min(t) AS t, arg_min(traits, t * 1000000 + seq) AS obj FROM identify_call
             WHERE json_type(traits, '$.created_at') IS NOT NULL AND json_type(traits, '$.created_at') <> 'NULL'
             GROUP BY person)
-SELECT coalesce(su.person, ca.person) AS person, coalesce(su.t, ca.t) AS s
+SELECT coalesce(su.person, ca.person) AS person, coalesce(su.t, ca.t) AS s,
+       CASE WHEN su.person IS NOT NULL THEN su.obj ELSE ca.obj END AS obj
 FROM su FULL OUTER JOIN ca ON su.person = ca.person;
 
 -- "activation: first activation event after sign-up"; "after sign-up means at or
@@ -130,13 +149,14 @@ FROM first_ev f LEFT JOIN trait tr ON tr.account = f.account;
 
 -- "plan and revenue: Plan Changed track (or account traits plan and mrr)";
 -- "A group call whose traits carry both plan and mrr is a plan change; plan alone
--- is not." "paid ⇔ mrr > 0".
+-- is not." "paid ⇔ mrr > 0": a negative mrr pays nothing, it counts as 0
+-- (docs/metrics.md).
 CREATE TABLE plan_change AS
-SELECT account, t, seq, CAST(json_extract(props, '$.mrr') AS DOUBLE) AS mrr
+SELECT account, t, seq, greatest(CAST(json_extract(props, '$.mrr') AS DOUBLE), 0) AS mrr
 FROM msg WHERE type = 'track' AND event = 'Plan Changed' AND account IS NOT NULL
   AND json_type(props, '$.plan') IS NOT NULL AND json_type(props, '$.mrr') IN ('BIGINT', 'UBIGINT', 'DOUBLE')
 UNION ALL
-SELECT account, t, seq, CAST(json_extract(traits, '$.mrr') AS DOUBLE)
+SELECT account, t, seq, greatest(CAST(json_extract(traits, '$.mrr') AS DOUBLE), 0)
 FROM msg WHERE type = 'group'
   AND json_type(traits, '$.plan') IS NOT NULL AND json_type(traits, '$.mrr') IN ('BIGINT', 'UBIGINT', 'DOUBLE');
 
@@ -166,6 +186,18 @@ CREATE TABLE invite AS
 SELECT DISTINCT e.person AS invitee, p.person AS inviter
 FROM ev e JOIN person_of p ON p.id = json_extract_string(e.props, '$.inviter_id')
 WHERE e.event = 'Invite Accepted';
+
+-- Members of an account (docs/query/virality.md): the people with any message
+-- (event or call) naming it, as the metadata records memberships, at their first.
+CREATE TABLE member AS
+SELECT m.account, p.person, min(m.t) AS t
+FROM msg m JOIN person_of p ON p.id = coalesce(m.user_id, m.anon_id)
+WHERE m.account IS NOT NULL GROUP BY m.account, p.person;
+
+-- The key Flywheel lists a person by: their user id, else their (only) id.
+CREATE TABLE person_key AS
+SELECT p.person, coalesce(min(p.id) FILTER (WHERE p.id IN (SELECT user_id FROM msg WHERE user_id IS NOT NULL)), p.person) AS key
+FROM person_of p GROUP BY p.person;
 `;
 
 // Nearest rank: the p-th percentile of n sorted values is the one at rank
@@ -173,8 +205,8 @@ WHERE e.event = 'Invite Accepted';
 const nearestRank = (expr, num, den) =>
   `CASE WHEN count(*) = 0 THEN NULL ELSE list_sort(list(${expr}))[(${num} * count(*) + ${den} - 1) // ${den}] END`;
 
-/** The SQL of each metric for [F, T) (epoch ms) and fd/td (epoch days). */
-function metricSql(F, T) {
+/** The SQL of each metric for [F, T) (epoch ms) and fd/td (epoch days); cfg as load()'s. */
+function metricSql(F, T, cfg) {
   const fd = F / DAY;
   const td = T / DAY;
   const inRange = (col) => `${col} >= ${F} AND ${col} < ${T}`;
@@ -275,7 +307,90 @@ function metricSql(F, T) {
                        WHERE i.invitee <> i.inviter AND si.s >= ${F} AND si.s < ${T}
                          AND se.s >= si.s AND se.s - si.s <= ${30 * DAY})::DOUBLE
                       / nullif((SELECT count(*) FROM signup WHERE ${inRange('s')}), 0)`,
+
+    // ---- beyond the contract (docs/metrics.md) ----
+
+    // signups_paid: sign-ups in range whose channel — the first of channel_properties
+    // their sign-up event's properties (for a sign-up by identify, that identify's
+    // traits) carry as a non-empty string — is a paid channel, ignoring case.
+    // signups_organic: the others (no channel is organic). Counts: 0 when empty.
+    signups_paid: `SELECT count(*) FILTER (WHERE ${paidExpr('obj')})::DOUBLE FROM signup WHERE ${inRange('s')}`,
+    signups_organic: `SELECT count(*) FILTER (WHERE NOT ${paidExpr('obj')})::DOUBLE FROM signup WHERE ${inRange('s')}`,
+
+    // onboarding_completion: of the sign-ups in range, the share with an event of
+    // every configured step (any order) at or after their sign-up, at any time.
+    // null without steps.
+    onboarding_completion: cfg.onboardingSteps.length === 0 ? 'SELECT NULL' :
+      `WITH done AS (SELECT su.person, count(DISTINCT e.event) AS n FROM signup su
+                     JOIN ev e ON e.person = su.person AND e.t >= su.s AND e.event IN (${sqlList(cfg.onboardingSteps)})
+                     WHERE ${inRange('su.s')} GROUP BY su.person)
+       SELECT (SELECT count(*) FROM done WHERE n = ${new Set(cfg.onboardingSteps).size})::DOUBLE
+              / nullif((SELECT count(*) FROM signup WHERE ${inRange('s')}), 0)`,
+
+    // feature_breadth: over the people active on a day in range, the mean number of
+    // distinct core features (events) they used in range. null without features.
+    feature_breadth: cfg.coreFeatures.length === 0 ? 'SELECT NULL' :
+      `WITH a AS (SELECT DISTINCT person FROM active_day WHERE day >= ${fd} AND day < ${td}),
+            u AS (SELECT person, count(DISTINCT event) AS n FROM ev
+                  WHERE event IN (${sqlList(cfg.coreFeatures)}) AND ${inRange('t')} GROUP BY person)
+       SELECT sum(coalesce(u.n, 0))::DOUBLE / nullif(count(*), 0) FROM a LEFT JOIN u USING (person)`,
+
+    // active_days_per_week: over the full calendar weeks (Monday..Sunday) inside
+    // [from, to), the active days of each (person, week) with any, averaged.
+    active_days_per_week: (() => {
+      const monday = (d) => d - ((d + 3) % 7);
+      const w0 = monday(fd) === fd ? fd : monday(fd) + 7;
+      const wend = td > w0 ? w0 + Math.floor((td - w0) / 7) * 7 : w0;
+      return `SELECT count(*)::DOUBLE / nullif(count(DISTINCT person || '|' || (day - (day + 3) % 7)), 0)
+              FROM active_day WHERE day >= ${w0} AND day < ${wend}`;
+    })(),
+
+    // grr: like nrr, each account's MRR at to capped at its MRR at from (no expansion).
+    grr: `WITH m AS (SELECT a.account,
+                            coalesce((SELECT ps.mrr FROM plan_seg ps WHERE ps.account = a.account AND ps.t <= ${F}
+                                      AND (ps.next_t IS NULL OR ps.next_t > ${F})), 0) AS m0,
+                            coalesce((SELECT ps.mrr FROM plan_seg ps WHERE ps.account = a.account AND ps.t <= ${T}
+                                      AND (ps.next_t IS NULL OR ps.next_t > ${T})), 0) AS m1
+                     FROM (SELECT DISTINCT account FROM plan_change) a)
+          SELECT sum(least(m1, m0)) / nullif(sum(m0), 0) FROM m WHERE m0 > 0`,
+    // contraction_mrr and churned_mrr mirror expansion_mrr: plan changes at t in
+    // [from, to) of accounts paying before the step; a step down to a positive MRR
+    // is contraction (before − after), a step to 0 is churn (before).
+    contraction_mrr: `SELECT coalesce(sum(prev_mrr - mrr), 0)::DOUBLE FROM plan_seg
+                      WHERE ${inRange('t')} AND prev_mrr > 0 AND mrr > 0 AND mrr < prev_mrr`,
+    churned_mrr: `SELECT coalesce(sum(prev_mrr), 0)::DOUBLE FROM plan_seg
+                  WHERE ${inRange('t')} AND prev_mrr > 0 AND mrr = 0`,
   };
+}
+
+/** SQL: is the channel of the sign-up object `obj` a paid one? (never null) */
+function paidExpr(obj) {
+  const chan = CHANNEL_PROPERTIES.map((k) =>
+    `CASE WHEN json_type(${obj}, '$.${k}') = 'VARCHAR' AND json_extract_string(${obj}, '$.${k}') <> ''
+          THEN json_extract_string(${obj}, '$.${k}') END`).join(', ');
+  return `coalesce(lower(coalesce(${chan})) IN (${sqlList(PAID_CHANNELS)}), false)`;
+}
+
+// ---- periods (UTC; weeks start Monday), as the revenue analysis cuts them ----
+function periodFloor(period, ms) {
+  const d = new Date(ms);
+  if (period === 'day') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (period === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const day = Math.floor(ms / DAY);
+  return (day - ((day + 3) % 7 + 7) % 7) * DAY;
+}
+function periodNext(period, start) {
+  if (period === 'day') return start + DAY;
+  if (period === 'week') return start + 7 * DAY;
+  const d = new Date(start);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+/** Boundaries of the periods of [F, T): F, each period start inside, T. */
+export function boundaries(F, T, period) {
+  const b = [F];
+  for (let t = periodNext(period, periodFloor(period, F)); t < T; t = periodNext(period, t)) b.push(t);
+  b.push(T);
+  return b;
 }
 
 export class Oracle {
@@ -285,7 +400,7 @@ export class Oracle {
   }
 
   /** lines: NDJSON strings or message objects (Segment spec), in file order. */
-  static async load(lines) {
+  static async load(lines, config = {}) {
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     await conn.run(SCHEMA);
@@ -320,7 +435,9 @@ export class Oracle {
     }
     app.closeSync();
     await conn.run(DERIVE);
-    return new Oracle(instance, conn);
+    const o = new Oracle(instance, conn);
+    o.cfg = { coreFeatures: config.coreFeatures || [], onboardingSteps: config.onboardingSteps || [] };
+    return o;
   }
 
   async scalar(sql) {
@@ -331,20 +448,152 @@ export class Oracle {
   }
 
   async over(F, T) {
-    const sqls = metricSql(F, T);
+    const sqls = metricSql(F, T, this.cfg);
     const out = {};
-    for (const k of METRICS) out[k] = await this.scalar(sqls[k]);
+    for (const k of ALL_METRICS) out[k] = k === 'feature_adoption' ? await this.adoption(F, T) : await this.scalar(sqls[k]);
     return out;
   }
 
-  /** { metric: { value, previous } } for [from, to), days as YYYY-MM-DD. */
+  /** feature_adoption over [F, T): {feature: share of the people active on a day in
+   * range who used it in range}, the distinct core features in config order; null
+   * without features or without anybody active. */
+  async adoption(F, T) {
+    const features = [...new Set(this.cfg.coreFeatures)];
+    if (!features.length) return null;
+    const active = await this.scalar(`SELECT count(DISTINCT person) FROM active_day WHERE day >= ${F / DAY} AND day < ${T / DAY}`);
+    if (!active) return null;
+    const rows = await this.rows(`
+      WITH a AS (SELECT DISTINCT person FROM active_day WHERE day >= ${F / DAY} AND day < ${T / DAY})
+      SELECT e.event, count(DISTINCT e.person)::DOUBLE AS n FROM ev e JOIN a USING (person)
+      WHERE e.event IN (${sqlList(features)}) AND e.t >= ${F} AND e.t < ${T} GROUP BY e.event`);
+    const n = Object.fromEntries(rows.map((r) => [r.event, Number(r.n)]));
+    return Object.fromEntries(features.map((f) => [f, (n[f] || 0) / active]));
+  }
+
+  /** { metric: { value, previous } } for [from, to), days as YYYY-MM-DD: the 17
+   * of the contract and EXTRA_METRICS. */
   async metrics(from, to) {
     const F = dayMs(from);
     const T = dayMs(to);
     if (!(T > F)) throw new Error(`oracle: empty range ${from}..${to}`);
     const cur = await this.over(F, T);
     const prev = await this.over(F - (T - F), F);
-    return Object.fromEntries(METRICS.map((k) => [k, { value: cur[k], previous: prev[k] }]));
+    return Object.fromEntries(ALL_METRICS.map((k) => [k, { value: cur[k], previous: prev[k] }]));
+  }
+
+  /**
+   * The revenue analysis (docs/query/revenue.md) over [from, to) by period:
+   * { periods: [row…], range: row }, row = { start, end, mrr_start, mrr_end,
+   * paying_start, paying_end, new, new_accounts, reactivation, …, churn_accounts,
+   * nrr, grr }; and with people = {period: index or 'range', movement}, the
+   * accounts behind that movement, sorted.
+   *
+   * Each account's MRR at a boundary b is the mrr of its latest plan change at or
+   * before b (0 without one). Over a period [b0, b1) an account moves from m0 =
+   * MRR(b0) to m1 = MRR(b1): new if m0 = 0 < m1 and no plan change at or before b0
+   * was paid, reactivation if m0 = 0 < m1 and one was; expansion m1 − m0 if 0 < m0
+   * < m1; contraction m0 − m1 if 0 < m1 < m0; churn m0 if m0 > 0 = m1. NRR = Σ m1
+   * ÷ Σ m0 over the accounts with m0 > 0; GRR = Σ min(m0, m1) ÷ Σ m0 over them.
+   */
+  async revenue(from, to, period = 'month', people = null) {
+    const F = dayMs(from);
+    const T = dayMs(to);
+    const b = boundaries(F, T, period);
+    const periods = await this.revenueRows(b);
+    const range = (await this.revenueRows([F, T]))[0];
+    const out = { periods, range };
+    if (people) {
+      const bb = people.period === 'range' ? [F, T] : [b[people.period], b[people.period + 1]];
+      const rows = await this.rows(`${this.movementSql(bb)}
+        SELECT account FROM x WHERE movement = ${sqlStr(people.movement)} ORDER BY account`);
+      out.people = rows.map((r) => r.account);
+    }
+    return out;
+  }
+
+  movementSql(b) {
+    return `WITH b(k, t) AS (VALUES ${b.map((t, k) => `(${k}, ${t})`).join(', ')}),
+      a AS (SELECT DISTINCT account FROM plan_change),
+      m AS (SELECT a.account, b.k, b.t,
+                   coalesce((SELECT ps.mrr FROM plan_seg ps WHERE ps.account = a.account AND ps.t <= b.t
+                             AND (ps.next_t IS NULL OR ps.next_t > b.t)), 0) AS mrr,
+                   EXISTS (SELECT 1 FROM plan_change pc WHERE pc.account = a.account AND pc.mrr > 0 AND pc.t <= b.t) AS paid_before
+            FROM a CROSS JOIN b),
+      x AS (SELECT s.k, s.account, s.mrr AS m0, e.mrr AS m1,
+                   CASE WHEN s.mrr = 0 AND e.mrr > 0 AND NOT s.paid_before THEN 'new'
+                        WHEN s.mrr = 0 AND e.mrr > 0 THEN 'reactivation'
+                        WHEN s.mrr > 0 AND e.mrr = 0 THEN 'churn'
+                        WHEN s.mrr > 0 AND e.mrr > s.mrr THEN 'expansion'
+                        WHEN s.mrr > 0 AND e.mrr < s.mrr THEN 'contraction' END AS movement
+            FROM m s JOIN m e ON e.account = s.account AND e.k = s.k + 1)`;
+  }
+
+  async revenueRows(b) {
+    const moves = ['new', 'reactivation', 'expansion', 'contraction', 'churn'];
+    const amount = { new: 'm1', reactivation: 'm1', expansion: 'm1 - m0', contraction: 'm0 - m1', churn: 'm0' };
+    const rows = await this.rows(`${this.movementSql(b)},
+      k AS (SELECT range AS k FROM range(0, ${b.length - 1}))
+      SELECT k.k,
+             coalesce(sum(m0), 0)::DOUBLE AS mrr_start, coalesce(sum(m1), 0)::DOUBLE AS mrr_end,
+             count(*) FILTER (WHERE m0 > 0) AS paying_start, count(*) FILTER (WHERE m1 > 0) AS paying_end,
+             ${moves.map((mv) => `coalesce(sum(${amount[mv]}) FILTER (WHERE movement = '${mv}'), 0)::DOUBLE AS "${mv}",
+             count(*) FILTER (WHERE movement = '${mv}') AS "${mv}_accounts"`).join(', ')},
+             sum(m1) FILTER (WHERE m0 > 0) / nullif(sum(m0) FILTER (WHERE m0 > 0), 0) AS nrr,
+             sum(least(m0, m1)) FILTER (WHERE m0 > 0) / nullif(sum(m0) FILTER (WHERE m0 > 0), 0) AS grr
+      FROM k LEFT JOIN x ON x.k = k.k GROUP BY k.k ORDER BY k.k`);
+    return rows.map((r) => {
+      const row = { start: dayStr(b[Number(r.k)]), end: dayStr(b[Number(r.k) + 1]) };
+      for (const [key, v] of Object.entries(r)) if (key !== 'k') row[key] = v === null ? null : Number(v);
+      return row;
+    });
+  }
+
+  /**
+   * The virality analysis (docs/query/virality.md) of the people who signed up in
+   * [from, to), window in days: { signups, inviters, invites_sent, invites_accepted,
+   * invitees_signed_up, invitees_activated, k_factor, workspaces: { created,
+   * with_2_members, with_5_members } }, and people: { status: [keys, sorted] }.
+   */
+  async virality(from, to, windowDays = 30) {
+    const F = dayMs(from);
+    const T = dayMs(to);
+    const W = Math.round(windowDays * DAY);
+    const cte = `WITH c AS (SELECT person, s FROM signup WHERE s >= ${F} AND s < ${T}),
+      sent AS (SELECT e.person FROM ev e JOIN c USING (person) WHERE e.event = 'Invite Sent'),
+      pairs AS (SELECT DISTINCT i.inviter, i.invitee, c.s FROM invite i JOIN c ON c.person = i.inviter WHERE i.invitee <> i.inviter),
+      su AS (SELECT p.inviter, p.invitee FROM pairs p JOIN signup se ON se.person = p.invitee
+             WHERE se.s >= p.s AND se.s - p.s <= ${W}),
+      act_ AS (SELECT su.* FROM su JOIN act a ON a.person = su.invitee AND a.a IS NOT NULL),
+      ws AS (SELECT a.account, count(mb.person) FILTER (WHERE mb.t - a.created <= ${W}) AS n
+             FROM account a LEFT JOIN member mb USING (account)
+             WHERE a.created >= ${F} AND a.created < ${T} GROUP BY a.account)`;
+    const one = async (sql) => this.scalar(`${cte} ${sql}`);
+    const signups = await one('SELECT count(*) FROM c');
+    const out = {
+      signups,
+      inviters: await one('SELECT count(DISTINCT person) FROM sent'),
+      invites_sent: await one('SELECT count(*) FROM sent'),
+      invites_accepted: await one('SELECT count(*) FROM pairs'),
+      invitees_signed_up: await one('SELECT count(*) FROM su'),
+      invitees_activated: await one('SELECT count(*) FROM act_'),
+    };
+    out.k_factor = signups ? out.invitees_signed_up / signups : null;
+    out.workspaces = {
+      created: await one('SELECT count(*) FROM ws'),
+      with_2_members: await one('SELECT count(*) FROM ws WHERE n >= 2'),
+      with_5_members: await one('SELECT count(*) FROM ws WHERE n >= 5'),
+    };
+    const keys = async (sql) => (await this.rows(`${cte} SELECT DISTINCT k.key FROM (${sql}) x JOIN person_key k ON k.person = x.p ORDER BY k.key`)).map((r) => r.key);
+    out.people = {
+      signups: await keys('SELECT person AS p FROM c'),
+      inviters: await keys('SELECT person AS p FROM sent'),
+      invitees_accepted: await keys('SELECT invitee AS p FROM pairs'),
+      invitees_signed_up: await keys('SELECT invitee AS p FROM su'),
+      invitees_activated: await keys('SELECT invitee AS p FROM act_'),
+      workspaces_2: (await this.rows(`${cte} SELECT account FROM ws WHERE n >= 2 ORDER BY account`)).map((r) => r.account),
+      workspaces_5: (await this.rows(`${cte} SELECT account FROM ws WHERE n >= 5 ORDER BY account`)).map((r) => r.account),
+    };
+    return out;
   }
 
   /** Debug helper: rows of any SQL over the derived tables. */

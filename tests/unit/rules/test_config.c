@@ -385,7 +385,9 @@ TEST(config_targets)
 		    "unknown metric happiness; valid: signups,activation_rate_1d,activation_rate_7d,"
 		    "ttfv_median_seconds,ttfv_p90_seconds,retention_d1,retention_d7,retention_w1,"
 		    "dau_mau,wau,mau,free_to_paid_rate,time_to_convert_median_days,acv,nrr,"
-		    "expansion_mrr,k_factor");
+		    "expansion_mrr,k_factor,signups_organic,signups_paid,onboarding_completion,"
+		    "feature_adoption,feature_breadth,active_days_per_week,grr,contraction_mrr,"
+		    "churned_mrr");
 }
 
 TEST(config_is_active)
