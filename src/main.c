@@ -1,6 +1,7 @@
 /* main.c — the flywheel binary: a table of subcommands {name, fn, help}. */
 #include "flywheel/cmd.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,11 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Queries allocate and free large column arrays over and over: keep
+	 * them in the heap rather than mapping (and zeroing) fresh pages for
+	 * each one. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

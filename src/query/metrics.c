@@ -40,7 +40,32 @@ static uint32_t new_person(struct fw_plg *p, struct fw_str key)
 }
 
 /* Person index of a distinct id; an id the metadata never saw is a person of its own. */
+static int last_is(const struct plg_last *l, struct fw_str s)
+{
+	return s.len < sizeof l->s && l->len == s.len && s.len && !memcmp(l->s, s.p, s.len);
+}
+
+static void last_set(struct plg_last *l, struct fw_str s, uint32_t id)
+{
+	if (s.len && s.len < sizeof l->s) {
+		memcpy(l->s, s.p, s.len);
+		l->len = s.len;
+		l->id = id;
+	}
+}
+
+static uint32_t person_lookup(struct fw_plg *p, struct fw_str did);
+
 static uint32_t person_of(struct fw_plg *p, struct fw_str did)
+{
+	if (last_is(&p->last_did, did))
+		return p->last_did.id;
+	uint32_t person = person_lookup(p, did);
+	last_set(&p->last_did, did, person);
+	return person;
+}
+
+static uint32_t person_lookup(struct fw_plg *p, struct fw_str did)
 {
 	uint32_t id = fw_dict_intern(&p->ids, did.p, did.len);
 	while (p->id_person.n <= id)
@@ -66,11 +91,14 @@ static void on_identity(void *ctx, struct fw_str did, int64_t meta_person, struc
 
 static uint32_t account_of(struct fw_plg *p, struct fw_str gid)
 {
+	if (last_is(&p->last_group, gid))
+		return p->last_group.id;
 	uint32_t id = fw_dict_intern(&p->groups, gid.p, gid.len);
 	if (id >= p->accounts.n) {
 		struct plg_account a = {NONE, NONE, INT64_MIN};
 		PUSH(p->accounts, a);
 	}
+	last_set(&p->last_group, gid, id);
 	return id;
 }
 
@@ -168,7 +196,13 @@ static void add_plan_change(struct fw_plg *p, uint32_t account, int64_t t, uint6
 static void add_member(struct fw_plg *p, uint32_t account, uint32_t person, int64_t t)
 {
 	uint32_t key[2] = {account, person};
-	uint32_t id = fw_dict_intern(&p->member_keys, (const char *)key, sizeof key);
+	uint32_t id = p->members.n && account == p->last_member_account &&
+				      person == p->last_member_person
+			      ? p->last_member
+			      : fw_dict_intern(&p->member_keys, (const char *)key, sizeof key);
+	p->last_member_account = account;
+	p->last_member_person = person;
+	p->last_member = id;
 	if (id == p->members.n) {
 		struct plg_member m = {account, person, t};
 		FW_PUSH(p->members, m);

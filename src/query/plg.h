@@ -113,6 +113,12 @@ struct fw_plg {
 	struct fw_dict member_keys; /* (account, person) -> index into members */
 	FW_VEC(struct plg_name) name_info;
 	struct fw_arena arena;
+	/* the last lookups, by content: rows come grouped by distinct id */
+	struct plg_last {
+		uint32_t len, id;
+		char s[56];
+	} last_did, last_group;
+	uint32_t last_member_account, last_member_person, last_member;
 };
 
 /* Sign-up time of a person (first sign-up event, else first identify with
