@@ -13,6 +13,8 @@
 #     and the same file loaded by ClickHouse (INSERT ... FORMAT JSONEachRow into
 #     a MergeTree table on a private clickhouse-server) -> ratio
 #  5. json_bench (our JSON parser vs jansson), if build/json_bench or bench/out/json_bench exists
+#  6. bench/analytics/run.sh: funnel, retention, DAU/MAU, accounts, events in Flywheel,
+#     DuckDB and ClickHouse on one generated dataset (FW_BENCH_EVENTS, 10M), cross-checked
 # Prints a table and writes bench/out/results.json. Every server it starts
 # listens on 127.0.0.1 only and is killed on exit.
 #
@@ -21,6 +23,7 @@
 #   BENCH_TMP=/tmp (must be a real disk: fdatasync on tmpfs is free)
 #   BENCH_SKIP_CLICKHOUSE=1  BENCH_NO_INSTALL=1 (don't apt-get clickhouse)
 #   BENCH_KEEP=1 (keep the temporary data directories)
+#   BENCH_SKIP_ANALYTICS=1, FW_BENCH_EVENTS=10000000 (analytics; more in bench/README.md)
 set -uo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -402,3 +405,17 @@ fi
 
 # ---------------------------------------------------------------- report
 node "$BENCH/report.mjs" "$R" "$OUT/results.json"
+
+# ---------------------------------------------------------------- analytics
+# bench/analytics/run.sh: funnel, retention, DAU/MAU, accounts and events on the same
+# generated data in Flywheel, DuckDB and ClickHouse, answers cross-checked; its own table
+# and bench/out/analytics.json (bench/README.md). FW_BENCH_EVENTS (10M) sets the size;
+# BENCH_SKIP_ANALYTICS=1 skips it. A MISMATCH between the engines fails `make bench`.
+if [ -z "${BENCH_SKIP_ANALYTICS:-}" ]; then
+    say "analytics: Flywheel vs DuckDB vs ClickHouse (bench/analytics/run.sh, ${FW_BENCH_EVENTS:-10000000} events)"
+    FLYWHEEL_BIN=$FLYWHEEL_BIN "$BENCH/analytics/run.sh" &
+    AN_PID=$!
+    PIDS+=("$AN_PID")
+    wait "$AN_PID"; AN_RC=$?
+    [ $AN_RC -eq 0 ] || { echo "bench: analytics failed (status $AN_RC)" >&2; exit $AN_RC; }
+fi
