@@ -498,38 +498,49 @@ static int cmd_analysis(int argc, char **argv, const char *kind)
 			return 2;
 		}
 	}
-	/* the request: --request's object, then the options' fields (later keys win) */
+	/* the request: the options' fields, then --request's members that no
+	 * option named (an option wins over the file) */
 	struct fw_buf body = {0};
 	fw_buf_adds(&body, "{\"kind\":");
 	fw_json_write_str(&body, kind, strlen(kind));
+	if (steps.len)
+		fw_buf_printf(&body, ",\"steps\":[%.*s]", (int)steps.len, steps.data);
+	if (fields.len)
+		fw_buf_add(&body, fields.data, fields.len);
 	if (request) {
 		struct fw_buf file = {0};
-		if (read_request(request, &file)) {
-			fprintf(stderr, "flywheel query: cannot read %s\n", request);
-			return 1;
-		}
 		struct fw_arena a = {0};
-		struct fw_json *j;
+		struct fw_json *j, *given;
 		struct fw_json_error je;
-		if (fw_json_parse(&a, file.data ? file.data : "", file.len, &j, &je) ||
-		    j->type != FW_JSON_OBJECT) {
-			fprintf(stderr, "flywheel query: %s is not a JSON object\n", request);
-			return 1;
-		}
-		for (const struct fw_json *c = j->u.child; c; c = c->next)
-			if (!fw_str_eq(c->key, "kind")) {
+		fw_buf_addc(&body, '}');
+		int bad = read_request(request, &file);
+		if (bad)
+			fprintf(stderr, "flywheel query: cannot read %s\n", request);
+		else if (fw_json_parse(&a, file.data ? file.data : "", file.len, &j, &je) ||
+			 j->type != FW_JSON_OBJECT)
+			bad = fprintf(stderr, "flywheel query: %s is not a JSON object\n", request);
+		else if (fw_json_parse(&a, body.data, body.len, &given, &je) == 0) {
+			body.len--; /* reopen the object */
+			for (const struct fw_json *c = j->u.child; c; c = c->next) {
+				char k[256];
+				snprintf(k, sizeof k, "%.*s", (int)c->key.len, c->key.p);
+				if (fw_json_get(given, k))
+					continue;
 				fw_buf_addc(&body, ',');
 				fw_json_write_str(&body, c->key.p, c->key.len);
 				fw_buf_addc(&body, ':');
 				fw_json_write_value(&body, c);
 			}
+		}
 		fw_arena_release(&a);
 		fw_buf_release(&file);
+		if (bad) {
+			fw_buf_release(&body);
+			fw_buf_release(&fields);
+			fw_buf_release(&steps);
+			return 1;
+		}
 	}
-	if (steps.len)
-		fw_buf_printf(&body, ",\"steps\":[%.*s]", (int)steps.len, steps.data);
-	if (fields.len)
-		fw_buf_add(&body, fields.data, fields.len);
 	fw_buf_addc(&body, '}');
 	fw_buf_release(&fields);
 	fw_buf_release(&steps);
