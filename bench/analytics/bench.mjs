@@ -6,6 +6,9 @@
 // environment (FWA_*, see run.sh). Prints a table on stdout, progress on stderr,
 // writes FWA_OUT (bench/out/analytics.json). Exit status 1 if any two engines
 // disagree on any answer (a MISMATCH line says where), 2 on a setup failure.
+// After the questions (so that it moves no memory figure) it loads FWA_FULL_TSV,
+// every message whole, into ClickHouse for the disk figure "ClickHouse holding
+// the same events" that Flywheel's data directory is compared with.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -253,12 +256,14 @@ function accountsFromFlywheel(o) {
     active_days: r.active_days_first_window, invites: r.invites, features: r.features, limit_hits: r.limit_hits, pricing_views: r.pricing_views }]));
 }
 
-// DuckDB is faster counting (name, person) groups than with COUNT(DISTINCT); ClickHouse the other way round
+// counts only (no people per name) on every engine: Flywheel's "uniques": false
 const eventsSql = (engine) => engine === 'ch'
-  ? 'SELECT name_id, count(), uniqExact(person_id) FROM events GROUP BY name_id ORDER BY name_id'
-  : 'SELECT name_id, sum(c)::BIGINT, count(*) FROM (SELECT name_id, person_id, count(*) AS c FROM events GROUP BY ALL) GROUP BY name_id ORDER BY name_id';
-const eventsFromRows = (rows) => new Map(rows.map(([id, count, people]) => [nameById.get(id), { count, people }]));
-const eventsFromFlywheel = (o) => (Array.isArray(o.rows) ? new Map(o.rows.map((r) => [r.event, { count: r.count, people: r.people }])) : null);
+  ? 'SELECT name_id, count() FROM events GROUP BY name_id ORDER BY name_id'
+  : 'SELECT name_id, count(*) FROM events GROUP BY name_id ORDER BY name_id';
+const eventsFromRows = (rows) => new Map(rows.map(([id, count]) => [nameById.get(id), { count }]));
+// rows [{event, count}] (no "people" without uniques)
+const eventsFromFlywheel = (o) => (Array.isArray(o.rows) && o.rows.every((r) => typeof r.event === 'string' && typeof r.count === 'number')
+  ? new Map(o.rows.map((r) => [r.event, { count: r.count }])) : null);
 
 const QUESTIONS = [
   {
@@ -286,8 +291,8 @@ const QUESTIONS = [
     ch: accountsSql('ch'), chNorm: accountsFromRows,
   },
   {
-    key: 'events', title: 'event counts and people by name',
-    flywheel: { kind: 'events' },
+    key: 'events', title: 'event counts by name',
+    flywheel: { kind: 'events', uniques: false },
     fwNorm: eventsFromFlywheel, duck: eventsSql('duck'), duckNorm: eventsFromRows,
     ch: eventsSql('ch'), chNorm: eventsFromRows,
   },
@@ -375,6 +380,85 @@ async function flywheelOpen() {
   if (r.error) return { error: `first query: ${r.error}` };
   const answered = Date.now();
   return { listening_ms: listening - t0, first_query_ms: r.ms, open_ms: answered - t0 };
+}
+
+// ---------------------------------------------------------------- ClickHouse holding the same events
+// Every message of the NDJSON whole (gen.c --full-tsv), in the per-person, time-ordered
+// layout Flywheel keeps; default compression (LZ4), and ZSTD(3) where the server has
+// column codecs. Loaded after the questions, in the same server.
+const FULL_COLS = [['message_id', 'String'], ['type', 'String'], ['event', 'String'], ['user_id', 'String'], ['anonymous_id', 'String'],
+  ['account', 'String'], ['time_ms', 'UInt64'], ['properties', 'String'], ['traits', 'String'], ['context', 'String']];
+async function chText(sql) {
+  const r = await post(`${CH_URL}/`, sql);
+  return r.status === 200 ? { body: r.body } : { error: `${r.status}: ${r.body.trim().slice(0, 300)}` };
+}
+function chClient(query, input, logName, timeoutMs = 1800000) {
+  return new Promise((resolve) => {
+    const t0 = now();
+    let fd = 'ignore';
+    try { if (input) fd = fs.openSync(input, 'r'); } catch (e) { resolve({ error: String(e.message || e) }); return; }
+    const c = spawn(env('FWA_CH_CLIENT'), ['--host', '127.0.0.1', '--port', env('FWA_CH_TCP'), '--query', query], { stdio: [fd, 'ignore', 'pipe'] });
+    if (typeof fd === 'number') fs.closeSync(fd);
+    let errText = '';
+    c.stderr.on('data', (d) => { errText += d; });
+    const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    c.on('error', (e) => { errText += String(e.message || e); });
+    c.on('close', (code) => {
+      clearTimeout(timer);
+      if (env('FWA_LOGS')) fs.writeFileSync(path.join(env('FWA_LOGS'), logName), errText);
+      resolve(code === 0 ? { ms: now() - t0 } : { error: `exit ${code}: ${errText.trim().slice(0, 300)}`, ms: now() - t0 });
+    });
+  });
+}
+async function clickhouseFullTable(table, codec, tsv) {
+  const cols = FULL_COLS.map(([n, t]) => `${n} ${t}${codec ? ` CODEC(${codec})` : ''}`).join(', ');
+  const c = await chText(`CREATE TABLE ${table} (${cols}) ENGINE = MergeTree() ORDER BY (user_id, anonymous_id, time_ms)`);
+  if (c.error) return { error: `CREATE TABLE: ${c.error}` };
+  log(`${table}: insert`);
+  const ins = await chClient(`INSERT INTO ${table} FORMAT TabSeparated`, tsv, `clickhouse-insert-${table}.log`);
+  if (ins.error) return { error: `INSERT: ${ins.error}` };
+  log(`${table}: optimize final`);
+  const opt = await chClient(`OPTIMIZE TABLE ${table} FINAL`, null, `clickhouse-optimize-${table}.log`);
+  if (opt.error) return { error: `OPTIMIZE: ${opt.error}` };
+  const p = await clickhouse(`SELECT sum(bytes_on_disk), sum(rows), count() FROM system.parts WHERE database = 'default' AND table = '${table}' AND active`);
+  if (p.error) return { error: p.error };
+  const [[disk_bytes, rows, parts]] = p.rows;
+  const o = { codec: codec || 'default (LZ4)', insert_s: ins.ms / 1000, optimize_s: opt.ms / 1000, load_s: (ins.ms + opt.ms) / 1000, disk_bytes, rows, parts };
+  // where the bytes are: compressed bytes per column
+  const col = await chText(`SELECT name, data_compressed_bytes, data_uncompressed_bytes FROM system.columns WHERE database = 'default' AND table = '${table}' FORMAT TabSeparated`);
+  if (!col.error) {
+    o.columns = {};
+    for (const l of col.body.split('\n')) {
+      if (!l) continue;
+      const [name, comp, uncomp] = l.split('\t');
+      o.columns[name] = { compressed_bytes: Number(comp), uncompressed_bytes: Number(uncomp) };
+    }
+  }
+  return o;
+}
+async function clickhouseFull(E, gen) {
+  const tsv = env('FWA_FULL_TSV');
+  if (!tsv) { E.full_error = 'no full TSV (BENCH_SKIP_CLICKHOUSE when generating?)'; return; }
+  console.error('== clickhouse: the same full events (every message whole), for the disk figure');
+  const full = await clickhouseFullTable('events_full', null, tsv);
+  if (full.error) { E.full_error = full.error; log(`events_full: ${full.error}`); } else {
+    E.full = full; E.full_disk_bytes = full.disk_bytes;
+    log(`events_full: ${full.rows} rows (messages), ${full.parts} part(s), ${full.disk_bytes} bytes; insert ${full.insert_s.toFixed(1)} s, optimize ${full.optimize_s.toFixed(1)} s`);
+    if (full.rows !== gen.lines) E.full_error = `events_full holds ${full.rows} rows, the NDJSON ${gen.lines} lines`;
+  }
+  // column codecs (ClickHouse 19.1 and later): try a tiny table first
+  const probe = await chText('CREATE TABLE codec_probe (a String CODEC(ZSTD(3))) ENGINE = MergeTree() ORDER BY a');
+  if (probe.error) {
+    E.full_zstd_error = `skipped: ClickHouse ${E.version || ''} has no column codecs (a tiny CREATE TABLE with CODEC(ZSTD(3)) fails)`;
+    E.full_zstd_probe_error = probe.error.split('\n')[0].slice(0, 300);
+    log(`events_full_zstd: skipped: ${E.full_zstd_error}`);
+    return;
+  }
+  await chText('DROP TABLE codec_probe');
+  const z = await clickhouseFullTable('events_full_zstd', 'ZSTD(3)', tsv);
+  if (z.error) { E.full_zstd_error = z.error; log(`events_full_zstd: ${z.error}`); return; }
+  E.full_zstd = z; E.full_zstd_disk_bytes = z.disk_bytes;
+  log(`events_full_zstd: ${z.rows} rows, ${z.parts} part(s), ${z.disk_bytes} bytes; insert ${z.insert_s.toFixed(1)} s, optimize ${z.optimize_s.toFixed(1)} s`);
 }
 
 async function main() {
@@ -474,6 +558,10 @@ async function main() {
   if (duckOk) E.duckdb.memory = procMem(duck.child.pid);
   if (chOk && CH_PID) E.clickhouse.memory = procMem(CH_PID);
   if (duck) { duck.child.stdin.end(); await Promise.race([new Promise((r) => duck.child.on('exit', r)), sleep(10000)]); if (duck.child.exitCode === null) duck.child.kill('SIGKILL'); }
+
+  // ClickHouse holding the same events as Flywheel: after the memory figures
+  if (chOk) await clickhouseFull(E.clickhouse, gen);
+  else E.clickhouse.full_error = E.clickhouse.error || 'not available';
   agent.destroy();
 
   report(result);
@@ -538,7 +626,8 @@ function report(r) {
   const E = r.engines, n = ds.events;
   const per = (b) => (b ? `${(b / n).toFixed(1)} B/event` : 'n/a');
   const mem = (m) => (m ? `RSS ${mb(m.rss_bytes)}, peak ${mb(m.hwm_bytes)}` : 'n/a');
-  console.log('disk: Flywheel keeps every message whole (ids, properties, context, people and accounts); DuckDB and ClickHouse hold only the 4 integer columns');
+  console.log('disk: Flywheel keeps every message whole (ids, properties, context, people and accounts); DuckDB and ClickHouse (the tables queried) hold only the 4 integer columns;');
+  console.log(`      "same full events" = ClickHouse holding every message whole (${ds.lines.toLocaleString('en')} messages: ${ds.events.toLocaleString('en')} track/page events plus identify/group calls), loaded after the questions; bytes/event = bytes / ${n.toLocaleString('en')} events, as for the others`);
   const eng = [['engine', 'load', 'disk', 'bytes/event', 'memory after the questions', 'notes']];
   eng.push(['flywheel', E.flywheel.load_s !== undefined ? `${E.flywheel.load_s.toFixed(1)} s` : 'n/a', mb(E.flywheel.disk_bytes), per(E.flywheel.disk_bytes), mem(E.flywheel.memory),
     E.flywheel.open_ms !== undefined ? `import of the NDJSON; open (serve start -> first answer) ${(E.flywheel.open_ms / 1000).toFixed(2)} s` : (E.flywheel.error || '')]);
@@ -546,8 +635,22 @@ function report(r) {
     E.duckdb.version ? `${E.duckdb.version}, TSV -> sorted table; node process (incl. ~45 MB of node)` : (E.duckdb.error || '')]);
   eng.push(['clickhouse', E.clickhouse.load_s !== undefined ? `${E.clickhouse.load_s.toFixed(1)} s` : 'n/a', mb(E.clickhouse.disk_bytes), per(E.clickhouse.disk_bytes), mem(E.clickhouse.memory),
     E.clickhouse.version ? `${E.clickhouse.version}, TSV INSERT + OPTIMIZE FINAL; server process` : (E.clickhouse.error || '')]);
+  const perMsg = (b) => (b ? `${(b / ds.lines).toFixed(1)} B/message` : '');
+  const full = (label, o, err) => eng.push([label, o ? `${o.load_s.toFixed(1)} s` : 'n/a', o ? mb(o.disk_bytes) : 'n/a', o ? per(o.disk_bytes) : 'n/a', '',
+    o ? `${perMsg(o.disk_bytes)}; 10 columns, ORDER BY (user_id, anonymous_id, time_ms), ${o.codec}; ${o.rows.toLocaleString('en')} rows${err ? `; ${err}` : ''}` : (err || 'n/a').slice(0, 160)]);
+  if (E.clickhouse.version) {
+    full('clickhouse (same full events, lz4)', E.clickhouse.full, E.clickhouse.full_error);
+    full('clickhouse (same full events, zstd)', E.clickhouse.full_zstd, E.clickhouse.full_zstd_error);
+  }
   const w2 = eng[0].map((_, i) => Math.max(...eng.map((x) => String(x[i]).length)));
-  for (const x of eng) console.log(x.map((v, i) => String(v).padEnd(w2[i])).join('  '));
+  for (const x of eng) console.log(x.map((v, i) => String(v).padEnd(w2[i])).join('  ').trimEnd());
+  // disk goal: Flywheel's directory against ClickHouse holding the same events (default compression)
+  const fwB = E.flywheel.disk_bytes, chB = E.clickhouse.full_disk_bytes;
+  r.disk_goal = `flywheel bytes/event <= clickhouse holding the same events (${E.clickhouse.full ? E.clickhouse.full.codec : 'default'})`;
+  r.disk_goal_met = fwB && chB ? fwB <= chB : null;
+  const zs = E.clickhouse.full_zstd_disk_bytes ? `; zstd(3): ${(E.clickhouse.full_zstd_disk_bytes / n).toFixed(1)} B/event` : '';
+  console.log(`goal: flywheel bytes/event <= clickhouse holding the same events: ${r.disk_goal_met === null ? 'n/a' : r.disk_goal_met ? 'met' : 'missed'}` +
+    ` (${fwB ? (fwB / n).toFixed(1) : 'n/a'} vs ${chB ? (chB / n).toFixed(1) : 'n/a'} B/event${zs})`);
   if (r.mismatches.length) console.log(`\n${r.mismatches.length} MISMATCH(ES): the engines disagree; see above and ${OUT || 'the JSON'}`);
 }
 

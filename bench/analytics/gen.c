@@ -1,7 +1,7 @@
 /*
  * gen.c — the analytics benchmark's dataset (bench/analytics/run.sh).
  *
- * One seeded run writes the same events twice:
+ * One seeded run writes the same events twice (three times with --full-tsv):
  *   --ndjson FILE  Segment-spec messages, one per line, in time order, for
  *                  `flywheel import`: track and page events, identify calls
  *                  (some joining an anonymous id into the user), group calls;
@@ -11,6 +11,14 @@
  *                  which anonymous id belongs to which user; Flywheel works it
  *                  out itself from the identify calls).
  *   --names FILE   name_id<TAB>event name.
+ *   --full-tsv FILE (optional) every message of the NDJSON whole, one row per
+ *                  line, for ClickHouse's TabSeparated: message_id, type, event
+ *                  (track only, '' otherwise: page calls carry no name),
+ *                  user_id, anonymous_id, account (groupId or context.groupId,
+ *                  '' if none), time_ms, then the properties, traits and
+ *                  context objects as the JSON text written in the NDJSON ('' if
+ *                  absent); '' for a field the message lacks. The disk figure
+ *                  "ClickHouse holding the same events" is taken from it.
  * A JSON summary goes to stdout.
  *
  * Shape: people sign up over the whole range (more towards the end, fewer at
@@ -304,6 +312,41 @@ static inline void put_time(int64_t t)
 	PUTS(".000Z\"");
 }
 
+/* The full TSV (--full-tsv): each row is cut from the NDJSON line just written to
+ * ob, so the JSON texts are byte for byte those of the NDJSON. */
+struct span {
+	size_t at, len; /* offsets into ob; len 0 = '' */
+};
+#define MARK(sp) ((sp).at = on)
+#define MARK_END(sp) ((sp).len = on - (sp).at)
+
+static FILE *ffile;
+static char *fb;
+static size_t fbn;
+#define FB_CAP (1 << 22)
+
+static void fb_flush(void)
+{
+	if (fbn && fwrite(fb, 1, fbn, ffile) != fbn) {
+		perror("gen: write full tsv");
+		exit(1);
+	}
+	fbn = 0;
+}
+static void fb_field(const char *s, size_t n, char sep) /* TabSeparated escaping */
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\' || c == '\t' || c == '\n') {
+			fb[fbn++] = '\\';
+			c = c == '\t' ? 't' : c == '\n' ? 'n' : '\\';
+		}
+		fb[fbn++] = c;
+	}
+	fb[fbn++] = sep;
+}
+static void fb_span(struct span sp, char sep) { fb_field(ob + sp.at, sp.len, sep); }
+
 static uint64_t seed;
 static uint64_t anon_id(uint32_t person) /* 48 bits, a bijection of the person id */
 {
@@ -344,7 +387,7 @@ static void put_properties(const struct rec *r)
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen --events N [--people N] [--accounts N] [--days 90] [--start YYYY-MM-DD]\n"
-			"           [--seed N] --ndjson FILE --tsv FILE --names FILE\n");
+			"           [--seed N] --ndjson FILE --tsv FILE --names FILE [--full-tsv FILE]\n");
 	exit(2);
 }
 
@@ -352,7 +395,8 @@ int main(int argc, char **argv)
 {
 	uint64_t nevents = 10000000, npeople = 0, naccounts = 0;
 	int days = 90;
-	const char *start_s = "2025-01-06", *ndjson = NULL, *tsv = NULL, *names_path = NULL;
+	const char *start_s = "2025-01-06", *ndjson = NULL, *tsv = NULL, *names_path = NULL,
+		   *full_tsv = NULL;
 	seed = 20250106;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -367,6 +411,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--ndjson")) ndjson = v;
 		else if (!strcmp(a, "--tsv")) tsv = v;
 		else if (!strcmp(a, "--names")) names_path = v;
+		else if (!strcmp(a, "--full-tsv")) full_tsv = v;
 		else usage();
 		i++;
 	}
@@ -578,6 +623,14 @@ int main(int argc, char **argv)
 	for (int i = 1; i < N_NAMES; i++)
 		fprintf(nf, "%d\t%s\n", i, names[i]);
 	fclose(nf);
+	if (full_tsv) {
+		ffile = fopen(full_tsv, "w");
+		fb = malloc(FB_CAP);
+		if (!ffile || !fb) {
+			perror("gen: open full tsv");
+			return 1;
+		}
+	}
 	ocap = 1 << 22;
 	ob = malloc(ocap + 4096);
 	static char tbuf[1 << 20];
@@ -589,30 +642,57 @@ int main(int argc, char **argv)
 		const struct rec *r = &recs[i];
 		const struct person *p = &P[r->person];
 		int user = r->person <= nusers;
+		/* spans of the line for the full TSV */
+		struct span s_type = {0}, s_event = {0}, s_user = {0}, s_anon = {0}, s_account = {0},
+			    s_mid = {0}, s_props = {0}, s_traits = {0}, s_context = {0};
+		PUTS("{\"type\":\"");
+		MARK(s_type);
 		if (r->kind == N_PAGEVIEW)
-			PUTS("{\"type\":\"page\""), npage++;
+			PUTS("page"), npage++;
 		else if (is_event(r))
-			PUTS("{\"type\":\"track\",\"event\":\""), put_c(names[r->kind]), PUTS("\""), ntrack++;
+			PUTS("track"), ntrack++;
 		else if (r->kind == K_IDENTIFY || r->kind == K_IDENTIFY_UPDATE)
-			PUTS("{\"type\":\"identify\""), nident++;
+			PUTS("identify"), nident++;
 		else
-			PUTS("{\"type\":\"group\",\"groupId\":\"acc_"), put_u(r->account), PUTS("\""), ngroup++;
-		if (user && !r->anon)
-			PUTS(",\"userId\":\"u"), put_u(r->person), PUTS("\"");
+			PUTS("group"), ngroup++;
+		MARK_END(s_type);
+		PUTS("\"");
+		if (is_event(r) && r->kind != N_PAGEVIEW) {
+			PUTS(",\"event\":\"");
+			MARK(s_event), put_c(names[r->kind]), MARK_END(s_event);
+			PUTS("\"");
+		} else if (!is_event(r) && r->kind != K_IDENTIFY && r->kind != K_IDENTIFY_UPDATE) {
+			PUTS(",\"groupId\":\"");
+			MARK(s_account), PUTS("acc_"), put_u(r->account), MARK_END(s_account);
+			PUTS("\"");
+		}
+		if (user && !r->anon) {
+			PUTS(",\"userId\":\"");
+			MARK(s_user), PUTS("u"), put_u(r->person), MARK_END(s_user);
+			PUTS("\"");
+		}
 		/* Segment sends the anonymous id with every call; before sign-up it is the only id */
-		if (!user || r->anon || p->anon_start || r->kind == K_IDENTIFY)
-			PUTS(",\"anonymousId\":\""), put_hex(anon_id(r->person), 12), PUTS("\"");
+		if (!user || r->anon || p->anon_start || r->kind == K_IDENTIFY) {
+			PUTS(",\"anonymousId\":\"");
+			MARK(s_anon), put_hex(anon_id(r->person), 12), MARK_END(s_anon);
+			PUTS("\"");
+		}
 		anon_lines += !user || r->anon;
 		PUTS(",\"timestamp\":");
 		put_time(r->t);
 		PUTS(",\"messageId\":\"");
+		MARK(s_mid);
 		put_hex((uint64_t)(i + 1) * mid_mul ^ mid_xor, 16); /* a bijection of i: unique */
+		MARK_END(s_mid);
 		PUTS("\"");
 		if (is_event(r)) {
 			PUTS(",\"properties\":");
-			put_properties(r);
-			if (r->account)
-				PUTS(",\"context\":{\"groupId\":\"acc_"), put_u(r->account), PUTS("\"}");
+			MARK(s_props), put_properties(r), MARK_END(s_props);
+			if (r->account) {
+				PUTS(",\"context\":");
+				MARK(s_context), PUTS("{\"groupId\":\""), MARK(s_account), PUTS("acc_"),
+					put_u(r->account), MARK_END(s_account), PUTS("\"}"), MARK_END(s_context);
+			}
 			nev++;
 			int n = snprintf(tbuf + tn, 64, "%u\t%u\t%u\t%lld000\n", r->person, r->account,
 					 (unsigned)r->kind, (long long)r->t);
@@ -625,24 +705,49 @@ int main(int argc, char **argv)
 				tn = 0;
 			}
 		} else if (r->kind == K_IDENTIFY) {
-			PUTS(",\"traits\":{\"email\":\"u");
+			PUTS(",\"traits\":");
+			MARK(s_traits);
+			PUTS("{\"email\":\"u");
 			put_u(r->person);
 			PUTS("@example.com\",\"created_at\":");
 			put_time(r->t);
 			PUTS("}");
+			MARK_END(s_traits);
 		} else if (r->kind == K_IDENTIFY_UPDATE) {
-			PUTS(",\"traits\":{\"role\":\"");
+			PUTS(",\"traits\":");
+			MARK(s_traits);
+			PUTS("{\"role\":\"");
 			put_c(PICK(settings));
 			PUTS("\"}");
+			MARK_END(s_traits);
 		} else if (r->kind == K_GROUP_FOUND) {
-			PUTS(",\"traits\":{\"name\":\"Company ");
+			PUTS(",\"traits\":");
+			MARK(s_traits);
+			PUTS("{\"name\":\"Company ");
 			put_u(r->account);
 			PUTS("\",\"plan\":\"free\",\"employees\":");
 			put_u(1 + rnd() % 500);
 			PUTS("}");
+			MARK_END(s_traits);
 		}
 		PUTS("}\n");
 		lines++;
+		if (ffile) {
+			char tm[24];
+			int tml = snprintf(tm, sizeof tm, "%lld000", (long long)r->t);
+			fb_span(s_mid, '\t');
+			fb_span(s_type, '\t');
+			fb_span(s_event, '\t');
+			fb_span(s_user, '\t');
+			fb_span(s_anon, '\t');
+			fb_span(s_account, '\t');
+			fb_field(tm, (size_t)tml, '\t');
+			fb_span(s_props, '\t');
+			fb_span(s_traits, '\t');
+			fb_span(s_context, '\n');
+			if (fbn > FB_CAP - 8192)
+				fb_flush();
+		}
 		if (on > ocap) {
 			bytes += on;
 			oflush();
@@ -653,6 +758,13 @@ int main(int argc, char **argv)
 	if (tn && fwrite(tbuf, 1, tn, tf) != tn) {
 		perror("gen: write tsv");
 		return 1;
+	}
+	if (ffile) {
+		fb_flush();
+		if (fclose(ffile)) {
+			perror("gen: close full tsv");
+			return 1;
+		}
 	}
 	if (fclose(ofile) || fclose(tf)) {
 		perror("gen: close");

@@ -5,7 +5,8 @@
 #  1. gen.c (built here with cc -O2) writes a seeded dataset: FW_BENCH_EVENTS
 #     events (default 10,000,000) of events/100 people and people/5 accounts over
 #     90 days, as Segment NDJSON (~180 B a line) and as a TSV of integer ids
-#     (person after identity resolution, account, event name, time in ms)
+#     (person after identity resolution, account, event name, time in ms), and
+#     (unless BENCH_SKIP_CLICKHOUSE) every message whole as a 10-column TSV
 #  2. loads: `flywheel import` of the NDJSON; ClickHouse (Debian's 18.16, a
 #     private server on 127.0.0.1) INSERT of the TSV into a MergeTree ORDER BY
 #     (person_id, time) + OPTIMIZE FINAL; DuckDB (npm @duckdb/node-api) table
@@ -13,7 +14,12 @@
 #  3. bench.mjs: `flywheel serve` open time (start -> first query answered), then
 #     funnel, retention, DAU/MAU, accounts and events, each engine a warm-up plus
 #     FW_BENCH_RUNS (>= 5) timed runs; answers cross-checked (MISMATCH -> exit 1)
-#  4. table on stdout, bench/out/analytics.json; big files removed at the end
+#  4. after the questions (so that it moves no memory figure), bench.mjs loads
+#     the full TSV into ClickHouse `events_full` (MergeTree ORDER BY (user_id,
+#     anonymous_id, time_ms), default LZ4; plus `events_full_zstd` with
+#     CODEC(ZSTD(3)) where the server has column codecs, which 18.16 has not):
+#     bytes on disk for the same events Flywheel keeps, vs Flywheel's directory
+#  5. table on stdout, bench/out/analytics.json; big files removed at the end
 #
 # Knobs: FW_BENCH_EVENTS=10000000 FW_BENCH_PEOPLE FW_BENCH_ACCOUNTS FW_BENCH_SEED
 #   FW_BENCH_RUNS=5 FW_BENCH_KEEP=1 (keep data files) FLYWHEEL_BIN=build/flywheel
@@ -43,7 +49,7 @@ WRITE_KEY="wk_analytics_$(date +%s)_$$"
 PIDS=()
 
 alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; [[ $s != Z* ]]; }
-big_files() { echo "$A/events.ndjson $A/events.tsv $A/flywheel $A/clickhouse $A/duckdb"; }
+big_files() { echo "$A/events.ndjson $A/events.tsv $A/events-full.tsv $A/flywheel $A/clickhouse $A/duckdb"; }
 cleanup() { # TERM to every process started here at once, KILL what is left after 4 s
     local pid left
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && alive "$pid" && kill -TERM "$pid" 2>/dev/null; done
@@ -94,8 +100,9 @@ if [ ! -d "$HERE/node_modules/@duckdb/node-api" ] || [ "$HERE/package-lock.json"
 fi
 # shellcheck disable=SC2046
 rm -rf $(big_files)
-# NDJSON ~185 B, TSV ~35 B, Flywheel's directory, ClickHouse and DuckDB: ~700 B an event at most
-NEED_MB=$((EVENTS * 700 / 1048576 + 512))
+# NDJSON ~185 B, TSV ~35 B, full TSV ~95 B, Flywheel's directory, ClickHouse (4 columns
+# and the full messages, twice while OPTIMIZE FINAL merges) and DuckDB: ~900 B an event at most
+NEED_MB=$((EVENTS * 900 / 1048576 + 512))
 FREE_MB=$(df -Pm "$A" | awk 'NR==2{print $4}')
 [ "$FREE_MB" -ge "$NEED_MB" ] || die "$A has $FREE_MB MiB free, the run needs about $NEED_MB MiB (lower FW_BENCH_EVENTS)"
 
@@ -104,6 +111,7 @@ say "generate $EVENTS events (seed $SEED)"
 GEN_ARGS=(--events "$EVENTS" --seed "$SEED" --ndjson "$A/events.ndjson" --tsv "$A/events.tsv" --names "$A/names.tsv")
 [ -n "${FW_BENCH_PEOPLE:-}" ] && GEN_ARGS+=(--people "$FW_BENCH_PEOPLE")
 [ -n "${FW_BENCH_ACCOUNTS:-}" ] && GEN_ARGS+=(--accounts "$FW_BENCH_ACCOUNTS")
+[ -z "${BENCH_SKIP_CLICKHOUSE:-}" ] && GEN_ARGS+=(--full-tsv "$A/events-full.tsv")
 T0=$(now_ms)
 timeout 1800 "$A/gen" "${GEN_ARGS[@]}" >"$A/gen.json" 2>"$LOGS/gen.err" &
 GP=$!; PIDS+=("$GP")
@@ -132,7 +140,7 @@ setload flywheel_disk_bytes "$(du -s --block-size=1 "$A/flywheel" | cut -f1)"
 echo "   $(( T1 - T0 )) ms, $(du -sm "$A/flywheel" | cut -f1) MiB" >&2
 
 # ---------------------------------------------------------------- clickhouse
-CH_URL="" CH_PID="" CH_REASON=""
+CH_URL="" CH_PID="" CH_REASON="" CH_CLI="" CH_TCP=""
 clickhouse_up() {
     if [ -n "${BENCH_SKIP_CLICKHOUSE:-}" ]; then CH_REASON="skipped (BENCH_SKIP_CLICKHOUSE)"; return 1; fi
     local srv cli
@@ -194,6 +202,7 @@ EOF
         return 1
     fi
     CH_URL=http://127.0.0.1:$http
+    CH_CLI=$cli CH_TCP=$tcp
     local cq=("$cli" --host 127.0.0.1 --port "$tcp")
     local cq60=(timeout 60 "${cq[@]}")
     setload clickhouse_version "$("${cq60[@]}" -q 'SELECT version()')"
@@ -233,9 +242,10 @@ PIDS+=("$FW_PID")
 mkdir -p "$A/duckdb"
 FWA_FW_URL=http://127.0.0.1:$FW_PORT FWA_FW_PID=$FW_PID FWA_FW_LOG=$LOGS/flywheel-serve.log FWA_FW_START_MS=$FW_START_MS \
 FWA_SECRET=$SECRET_KEY FWA_FW_VERSION="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
-FWA_CH_URL=$CH_URL FWA_CH_PID=$CH_PID FWA_CH_REASON=$CH_REASON \
+FWA_CH_URL=$CH_URL FWA_CH_PID=$CH_PID FWA_CH_REASON=$CH_REASON FWA_CH_CLIENT=$CH_CLI FWA_CH_TCP=$CH_TCP \
+FWA_FULL_TSV=$( [ -f "$A/events-full.tsv" ] && echo "$A/events-full.tsv") \
 FWA_DUCK_DB=$A/duckdb/events.duckdb FWA_TSV=$A/events.tsv FWA_NAMES=$A/names.tsv FWA_GEN=$A/gen.json FWA_LOADS=$LOADS \
-FWA_RUNS=$RUNS FWA_THREADS=$THREADS FWA_OUT=$RESULT \
+FWA_RUNS=$RUNS FWA_THREADS=$THREADS FWA_OUT=$RESULT FWA_LOGS=$LOGS \
 FWA_MACHINE="$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), node $(node --version)" \
     timeout 7200 node "$HERE/bench.mjs" &
 BP=$!

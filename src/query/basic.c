@@ -59,7 +59,7 @@ int fw_q_events(struct fw_qctx *q, const struct fw_json *req, struct fw_buf *out
 	if (!uniques && (from == INT64_MIN || from == fw_day_floor(from)) &&
 	    (to == INT64_MAX || to == fw_day_floor(to))) {
 		/* whole days: from the snapshot's per-day counts */
-		int64_t d0 = from == INT64_MIN ? d->first_day : from / DAY - d->first_day;
+		int64_t d0 = from == INT64_MIN ? 0 : from / DAY - d->first_day;
 		int64_t d1 = to == INT64_MAX ? d->ndays : to / DAY - d->first_day;
 		if (d0 < 0)
 			d0 = 0;
