@@ -70,6 +70,13 @@ test('background compaction: visible at once, log files dropped, duplicates stil
   const q = await srv.post('/api/v1/query', { kind: 'events' }, { Authorization: `Bearer ${SECRET}` });
   assert.equal(q.status, 200, q.text);
   assert.deepEqual(q.json.rows.map((r) => [r.event, r.count, r.people]), [['Page Viewed', 225, 37], ['Signed Up', 75, 37]]);
+  // counts only: from the snapshot's per-day counts, whole range and a day range
+  const c1 = await srv.post('/api/v1/query', { kind: 'events', uniques: false }, { Authorization: `Bearer ${SECRET}` });
+  assert.deepEqual(c1.json.rows, [{ event: 'Page Viewed', count: 225 }, { event: 'Signed Up', count: 75 }]);
+  const c2 = await srv.post('/api/v1/query', { kind: 'events', uniques: false, from: '2026-01-01', to: '2026-01-01T00:00:00Z' }, { Authorization: `Bearer ${SECRET}` });
+  assert.equal(c2.status, 400, 'an empty range is refused');
+  const c3 = await srv.post('/api/v1/query', { kind: 'events', uniques: false, from: '2026-01-01', to: '2026-01-02' }, { Authorization: `Bearer ${SECRET}` });
+  assert.equal(c3.json.total, 300, 'all 300 events fall on 2026-01-01 (one a minute)');
   const acc = await srv.post('/api/v1/query', { kind: 'accounts', limit: 10 }, { Authorization: `Bearer ${SECRET}` });
   assert.equal(acc.json.total, 5);
   // duplicates of compacted events are dropped, also after a restart
