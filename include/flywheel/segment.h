@@ -82,9 +82,9 @@ uint32_t fw_seg_ndids(const struct fw_seg *s);
 /* Id of a distinct id in this segment, or UINT32_MAX. */
 uint32_t fw_seg_find_did(const struct fw_seg *s, struct fw_str did);
 
-/* The XXH3-128 hashes of the rows' message ids, 16 bytes per row (low,
- * high, little-endian), in row order: the dedup table is refilled from them. */
-int fw_seg_ids(struct fw_seg *s, struct fw_buf *out, struct fw_err *err);
+/* The rows' message ids: row i's is raw[offs[2i] .. offs[2i+1]). Free offs.
+ * The dedup table is refilled from them at start-up. */
+int fw_seg_ids(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err);
 
 /* The traits of every row (identify and group calls, events with $set):
  * row i's traits are raw[offs[2i] .. offs[2i+1]) (empty: none). Free offs. */
@@ -95,11 +95,15 @@ struct fw_seg_cursor {
 	int64_t block; /* -1 = none */
 	struct fw_buf raw;
 	uint32_t *offs; /* per row of the block: start and end offset within raw */
+	struct fw_buf ids, traits; /* the segment's message ids and traits, once read */
+	uint32_t *id_offs, *trait_offs;
 };
 void fw_seg_cursor_init(struct fw_seg_cursor *c);
 void fw_seg_cursor_release(struct fw_seg_cursor *c);
-/* Decode row `row` in full; strings point into the cursor's buffer. */
-int fw_seg_record(struct fw_seg *s, uint64_t row, struct fw_seg_cursor *c, struct fw_event *e,
-		  struct fw_err *err);
+/* Decode row `row` in full (the light columns give ids, name, time and
+ * account; the payload the rest); strings point into the segment, the
+ * cursor and `cols`. */
+int fw_seg_record(struct fw_seg *s, const struct fw_seg_cols *cols, uint64_t row,
+		  struct fw_seg_cursor *c, struct fw_event *e, struct fw_err *err);
 
 #endif

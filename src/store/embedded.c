@@ -569,7 +569,7 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 				e.traits = (struct fw_str){traits.data + toffs[2 * i],
 							   toffs[2 * i + 1] - toffs[2 * i]};
 		} else {
-			rc = fw_seg_record(g, i, &cur, &e, err);
+			rc = fw_seg_record(g, &c, i, &cur, &e, err);
 			if (rc)
 				break;
 		}
@@ -949,15 +949,11 @@ static int open_segments(struct embedded *s, struct fw_err *err)
 		if (in->max_received_ms < now - FW_DEDUP_WINDOW_MS)
 			continue;
 		struct fw_buf ids = {0};
-		rc = fw_seg_ids(s->segs[i], &ids, err);
+		uint32_t *offs = NULL;
+		rc = fw_seg_ids(s->segs[i], &ids, &offs, err);
 		for (uint64_t r = 0; !rc && r < in->rows; r++) {
-			const uint8_t *h = (const uint8_t *)ids.data + r * 16;
-			uint64_t lo = 0, hi = 0;
-			for (int k = 7; k >= 0; k--) {
-				lo = (lo << 8) | h[k];
-				hi = (hi << 8) | h[8 + k];
-			}
-			XXH128_hash_t x = {lo ? lo : (hi ? 0 : 1), hi};
+			XXH128_hash_t x = id_hash((struct fw_str){ids.data + offs[2 * r],
+								  offs[2 * r + 1] - offs[2 * r]});
 			struct dd_shard *sh = shard_of(s, x);
 			if ((sh->count + 1) * 4 > (sh->mask + 1) * 3)
 				dd_rebuild(sh, now);
@@ -971,6 +967,7 @@ static int open_segments(struct embedded *s, struct fw_err *err)
 			}
 		}
 		fw_buf_release(&ids);
+		free(offs);
 	}
 	return rc;
 }

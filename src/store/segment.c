@@ -6,8 +6,12 @@
  *
  *   header, 16 bytes: magic "FWSEG\r\n\x1a", version u32 (1), zero u32
  *   payload blocks:   one zstd frame per FW_SEG_BLOCK_ROWS rows; raw bytes
- *                     are, per row, a LEB128 length then the record in the
- *                     log's payload format (src/store/event.c)
+ *                     are, per row, a LEB128 length then the rest of the
+ *                     record — what no column holds: LEB128 zigzag of
+ *                     (received - time), then four strings, each a LEB128
+ *                     length and bytes: the anonymous id when the row's
+ *                     distinct id is the user id (else empty), previous id,
+ *                     properties, context
  *   sections:         one zstd frame each, in this order:
  *     0 names   u32 count, then per string LEB128 length + bytes
  *     1 dids    the same; ids are numbered in row order (runs)
@@ -18,7 +22,7 @@
  *     6 flags   per row, one byte (segment.h)
  *     7 name    per row, LEB128 name id
  *     8 group   per row, LEB128 (group id + 1; 0 = none)
- *     9 ids     per row, 16 bytes: XXH3-128 of the message id (low, high)
+ *     9 ids     per row, LEB128 length then the message id
  *    10 traits  per row, LEB128 length then the traits JSON (length 0: none),
  *               so identify and group calls are read without any payload
  *   directory: per block, then per section: u64 offset, u64 compressed
@@ -80,6 +84,23 @@ static uint64_t get64(const uint8_t *p)
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_str(struct fw_buf *b, struct fw_str s)
+{
+	fw_buf_add_varint(b, s.len);
+	if (s.len)
+		fw_buf_add(b, s.p, s.len);
+}
+
+static int get_str(const uint8_t **p, const uint8_t *end, struct fw_str *s)
+{
+	uint64_t n;
+	if (fw_get_varint(p, end, &n) || n > (uint64_t)(end - *p))
+		return -1;
+	*s = (struct fw_str){(const char *)*p, (uint32_t)n};
+	*p += n;
+	return 0;
 }
 
 /* ---- writer ---- */
@@ -205,16 +226,16 @@ int fw_seg_writer_add(struct fw_seg_writer *w, uint64_t seq, const struct fw_eve
 	fw_buf_add_varint(&w->sect[S_GROUP],
 			  e->group_id.len ? fw_dict_intern(&w->groups, e->group_id.p, e->group_id.len) + 1u
 					  : 0);
-	XXH128_hash_t h = XXH3_128bits(e->message_id.p, e->message_id.len);
-	uint8_t hb[16];
-	put64(hb, h.low64);
-	put64(hb + 8, h.high64);
-	fw_buf_add(&w->sect[S_IDS], hb, 16);
-	fw_buf_add_varint(&w->sect[S_TRAITS], e->traits.len);
-	fw_buf_add(&w->sect[S_TRAITS], e->traits.p, e->traits.len);
-	/* the full record */
+	put_str(&w->sect[S_IDS], e->message_id);
+	put_str(&w->sect[S_TRAITS], e->traits);
+	/* the rest of the record */
 	size_t at = w->block.len;
-	fw_event_encode(&w->block, e);
+	int64_t rd = e->received_ms - e->time_ms;
+	fw_buf_add_varint(&w->block, ((uint64_t)rd << 1) ^ (uint64_t)(rd >> 63));
+	put_str(&w->block, e->user_id.len ? e->anonymous_id : (struct fw_str){0});
+	put_str(&w->block, e->previous_id);
+	put_str(&w->block, e->properties);
+	put_str(&w->block, e->context);
 	size_t n = w->block.len - at;
 	struct fw_buf len = {0};
 	fw_buf_add_varint(&len, n);
@@ -606,13 +627,39 @@ void fw_seg_free_cols(struct fw_seg_cols *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Message-id hashes of every row, for the dedup table (row order). */
-int fw_seg_ids(struct fw_seg *s, struct fw_buf *out, struct fw_err *err)
+/* A section of one string per row into raw, with offs[2i], offs[2i+1]
+ * bounding row i's bytes. */
+static int string_column(struct fw_seg *s, int sect, struct fw_buf *raw, uint32_t **offs,
+			 struct fw_err *err)
 {
-	int rc = read_frame(s, s->nblocks + S_IDS, out, err);
-	if (!rc && out->len != s->info.rows * 16)
-		rc = fw_error(err, FW_ECORRUPT, "segment %s: id column is short", s->path);
+	int rc = read_frame(s, s->nblocks + (size_t)sect, raw, err);
+	uint64_t n = s->info.rows;
+	*offs = fw_xmalloc((n + 1) * 2 * sizeof **offs);
+	const uint8_t *p = (const uint8_t *)raw->data, *start = p, *end = p + raw->len;
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		struct fw_str v;
+		if (get_str(&p, end, &v))
+			rc = fw_error(err, FW_ECORRUPT, "segment %s: column %d is short", s->path, sect);
+		else {
+			(*offs)[2 * i] = (uint32_t)((const uint8_t *)v.p - start);
+			(*offs)[2 * i + 1] = (uint32_t)((const uint8_t *)v.p - start) + v.len;
+		}
+	}
+	if (rc) {
+		free(*offs);
+		*offs = NULL;
+	}
 	return rc;
+}
+
+int fw_seg_ids(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err)
+{
+	return string_column(s, S_IDS, raw, offs, err);
+}
+
+int fw_seg_traits(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err)
+{
+	return string_column(s, S_TRAITS, raw, offs, err);
 }
 
 void fw_seg_cursor_init(struct fw_seg_cursor *c)
@@ -624,13 +671,24 @@ void fw_seg_cursor_init(struct fw_seg_cursor *c)
 void fw_seg_cursor_release(struct fw_seg_cursor *c)
 {
 	fw_buf_release(&c->raw);
+	fw_buf_release(&c->ids);
+	fw_buf_release(&c->traits);
 	free(c->offs);
+	free(c->id_offs);
+	free(c->trait_offs);
 	fw_seg_cursor_init(c);
 }
 
-int fw_seg_record(struct fw_seg *s, uint64_t row, struct fw_seg_cursor *c, struct fw_event *e,
-		  struct fw_err *err)
+int fw_seg_record(struct fw_seg *s, const struct fw_seg_cols *cols, uint64_t row,
+		  struct fw_seg_cursor *c, struct fw_event *e, struct fw_err *err)
 {
+	if (!c->id_offs) {
+		int rc = fw_seg_ids(s, &c->ids, &c->id_offs, err);
+		if (!rc)
+			rc = fw_seg_traits(s, &c->traits, &c->trait_offs, err);
+		if (rc)
+			return rc;
+	}
 	if (row >= s->info.rows)
 		return fw_error(err, FW_EINVAL, "segment %s: no row %llu", s->path, (unsigned long long)row);
 	int64_t block = (int64_t)(row / FW_SEG_BLOCK_ROWS);
@@ -658,32 +716,33 @@ int fw_seg_record(struct fw_seg *s, uint64_t row, struct fw_seg_cursor *c, struc
 	}
 	size_t i = row % FW_SEG_BLOCK_ROWS;
 	const uint8_t *p = (const uint8_t *)c->raw.data + c->offs[2 * i];
-	size_t n = c->offs[2 * i + 1] - c->offs[2 * i];
-	if (fw_event_decode(p, n, e))
+	const uint8_t *end = (const uint8_t *)c->raw.data + c->offs[2 * i + 1];
+	uint8_t f = cols->flags[row];
+	struct fw_str did = fw_seg_did(s, cols->did[row]), other;
+	uint64_t rd;
+	memset(e, 0, sizeof *e);
+	if (fw_get_varint(&p, end, &rd) || get_str(&p, end, &other) ||
+	    get_str(&p, end, &e->previous_id) || get_str(&p, end, &e->properties) ||
+	    get_str(&p, end, &e->context) || p != end)
 		return fw_error(err, FW_ECORRUPT, "segment %s: undecodable record at row %llu", s->path,
 				(unsigned long long)row);
+	e->type = FW_SEG_TYPE(f);
+	e->source = FW_SEG_SOURCE(f);
+	e->time_ms = cols->time[row];
+	e->received_ms = e->time_ms + ((int64_t)(rd >> 1) ^ -(int64_t)(rd & 1));
+	e->event = fw_seg_name(s, cols->name[row]);
+	if (FW_SEG_IS_USER(f)) {
+		e->user_id = did;
+		e->anonymous_id = other;
+	} else {
+		e->anonymous_id = did;
+	}
+	if (cols->group[row] != UINT32_MAX)
+		e->group_id = fw_seg_group(s, cols->group[row]);
+	e->message_id = (struct fw_str){c->ids.data + c->id_offs[2 * row],
+					c->id_offs[2 * row + 1] - c->id_offs[2 * row]};
+	e->traits = (struct fw_str){c->traits.data + c->trait_offs[2 * row],
+				    c->trait_offs[2 * row + 1] - c->trait_offs[2 * row]};
 	return 0;
 }
 
-int fw_seg_traits(struct fw_seg *s, struct fw_buf *raw, uint32_t **offs, struct fw_err *err)
-{
-	int rc = read_frame(s, s->nblocks + S_TRAITS, raw, err);
-	uint64_t n = s->info.rows;
-	*offs = fw_xmalloc((n + 1) * 2 * sizeof **offs);
-	const uint8_t *p = (const uint8_t *)raw->data, *start = p, *end = p + raw->len;
-	for (uint64_t i = 0; i < n && !rc; i++) {
-		uint64_t len;
-		if (fw_get_varint(&p, end, &len) || len > (uint64_t)(end - p))
-			rc = fw_error(err, FW_ECORRUPT, "segment %s: traits column is short", s->path);
-		else {
-			(*offs)[2 * i] = (uint32_t)(p - start);
-			p += len;
-			(*offs)[2 * i + 1] = (uint32_t)(p - start);
-		}
-	}
-	if (rc) {
-		free(*offs);
-		*offs = NULL;
-	}
-	return rc;
-}

@@ -85,12 +85,17 @@ TEST(segment_round_trip)
 	struct fw_seg_cursor cur;
 	fw_seg_cursor_init(&cur);
 	struct fw_event e;
-	CHECK(fw_seg_record(g, 1, &cur, &e, &err) == 0);
+	CHECK(fw_seg_record(g, &c, 1, &cur, &e, &err) == 0);
 	CHECK(fw_str_eq(e.message_id, "m2"));
 	CHECK(fw_str_eq(e.properties, "{\"plan\":\"pro\",\"n\":3}"));
 	CHECK(fw_str_eq(e.context, "{\"ip\":\"10.0.0.1\"}"));
-	CHECK(fw_seg_record(g, 3, &cur, &e, &err) == 0);
+	CHECK(fw_seg_record(g, &c, 3, &cur, &e, &err) == 0);
 	CHECK(fw_str_eq(e.message_id, "m4") && fw_str_eq(e.user_id, "u2"));
+	CHECK(fw_str_eq(e.event, "Invite Sent") && e.time_ms == 900 && e.type == FW_MSG_TRACK);
+	CHECK(e.source == FW_SRC_POSTHOG && !e.group_id.len && !e.anonymous_id.len);
+	CHECK(e.received_ms > 1700000000000LL);
+	CHECK(fw_seg_record(g, &c, 0, &cur, &e, &err) == 0);
+	CHECK(fw_str_eq(e.anonymous_id, "anon-1") && !e.user_id.len && fw_str_eq(e.message_id, "m1"));
 	fw_seg_cursor_release(&cur);
 	fw_seg_free_cols(&c);
 	fw_seg_close(g);
@@ -134,12 +139,12 @@ static int damaged_detected(const char *path, long off)
 	struct fw_seg_cols cols;
 	rc = fw_seg_load_cols(g, &cols, &err);
 	if (!rc) {
-		fw_seg_free_cols(&cols);
 		struct fw_seg_cursor cur;
 		fw_seg_cursor_init(&cur);
 		struct fw_event e;
-		rc = fw_seg_record(g, 0, &cur, &e, &err);
+		rc = fw_seg_record(g, &cols, 0, &cur, &e, &err);
 		fw_seg_cursor_release(&cur);
+		fw_seg_free_cols(&cols);
 	}
 	fw_seg_close(g);
 	return rc == FW_ECORRUPT;
