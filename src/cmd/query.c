@@ -395,7 +395,9 @@ static void render(const char *title, const struct fw_json *v, int depth)
 		size_t ncol = 0, width[32] = {0};
 		const struct fw_json *cols[32];
 		for (const struct fw_json *c = first->u.child; c && ncol < 32; c = c->next)
-			if (c->type != FW_JSON_OBJECT && c->type != FW_JSON_ARRAY) {
+			if (c->type != FW_JSON_OBJECT &&
+			    !(c->type == FW_JSON_ARRAY && c->len && (c->u.child->type == FW_JSON_OBJECT ||
+								     c->u.child->type == FW_JSON_ARRAY))) {
 				cols[ncol] = c;
 				width[ncol] = c->key.len;
 				ncol++;
@@ -519,7 +521,8 @@ static int cmd_analysis(int argc, char **argv, const char *kind)
 		else if (fw_json_parse(&a, file.data ? file.data : "", file.len, &j, &je) ||
 			 j->type != FW_JSON_OBJECT)
 			bad = fprintf(stderr, "flywheel query: %s is not a JSON object\n", request);
-		else if (fw_json_parse(&a, body.data, body.len, &given, &je) == 0) {
+		else if (fw_json_parse(&a, fw_arena_strndup(&a, body.data, body.len), body.len, &given,
+				       &je) == 0) {
 			body.len--; /* reopen the object */
 			for (const struct fw_json *c = j->u.child; c; c = c->next) {
 				char k[256];
