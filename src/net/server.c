@@ -153,6 +153,20 @@ void fw_server_close(struct fw_server *s)
 	free(s);
 }
 
+struct plg_job {
+	struct fw_server *s;
+	struct fw_plg *plg;
+	int rc;
+	struct fw_err err;
+};
+
+static void *plg_job_main(void *arg)
+{
+	struct plg_job *j = arg;
+	j->rc = fw_plg_load(j->s->store, j->s->meta, &j->s->cfg, &j->plg, &j->err);
+	return NULL;
+}
+
 void fw_snapshot_release(struct fw_snapshot *snap)
 {
 	if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
@@ -174,9 +188,20 @@ int fw_server_snapshot(struct fw_server *s, struct fw_snapshot **out, struct fw_
 		snap = fw_xcalloc(1, sizeof *snap);
 		atomic_init(&snap->refs, 1);
 		snap->applied_seq = applied;
+		/* the two loads read the store independently: one thread each */
+		struct plg_job job = {s, NULL, 0, {0}};
+		pthread_t t;
+		int threaded = pthread_create(&t, NULL, plg_job_main, &job) == 0;
+		if (!threaded)
+			plg_job_main(&job);
 		rc = fw_dataset_build(s->store, s->meta, &s->cfg, &snap->d, err);
-		if (!rc)
-			rc = fw_plg_load(s->store, s->meta, &s->cfg, &snap->plg, err);
+		if (threaded)
+			pthread_join(t, NULL);
+		snap->plg = job.plg;
+		if (!rc && job.rc) {
+			rc = job.rc;
+			*err = job.err;
+		}
 		if (rc) {
 			fw_snapshot_release(snap);
 		} else {
