@@ -1,17 +1,19 @@
 /*
- * embedded.c — the embedded event store: the write-ahead log (log.c) plus an
- * in-memory index of every record, rebuilt from the log at start-up.
+ * embedded.c — the embedded event store: columnar segments (segment.c) for
+ * compacted records, the write-ahead log (log.c) for the rest, with an
+ * in-memory index of the log tail, and the compaction that moves one into
+ * the other (docs/design.md, "Segments and compaction").
  *
- * Index row per record (seq = row number): time, location in the log, and
- * dictionary ids of event name, distinct id and account. Counting by name or
- * day reads only rows; anything that needs properties reads the record back
- * from the log by its location.
+ * Index row per tail record (seq = row number): time, location in the log,
+ * and dictionary ids of event name, distinct id and account. Rows are freed
+ * chunk by chunk once compacted.
  *
- * Dedup table: open addressing over XXH3-128 of the message id, holding the
- * seq of the first copy and when it was received. A duplicate's request waits
- * for its original's seq to be durable, so a retry is never acknowledged
+ * Dedup table: open addressing over 96 bits of the XXH3-128 of the message
+ * id and the minute it was received. A duplicate's request waits for every
+ * record appended before it to be durable, so a retry is never acknowledged
  * before the first copy is on disk. Entries older than FW_DEDUP_WINDOW_MS are
- * dropped when the table grows; at start-up the log replay refills it.
+ * dropped when a shard grows; at start-up the segments' id columns and the
+ * log replay refill it.
  */
 #include "flywheel/dict.h"
 #include "flywheel/log.h"
@@ -49,11 +51,24 @@ struct row {
  * 1/DD_SHARDS of the ids under the append lock. */
 #define DD_SHARDS 256
 
+/* 16 bytes: 96 bits of the id's hash and the minute it was received. A
+ * duplicate's request waits for everything appended before it, so the
+ * original's seq need not be kept. */
 struct dedup_slot {
-	uint64_t lo, hi; /* hash; lo == 0 && hi == 0 means empty */
-	uint64_t seq;
-	int64_t received_ms;
+	uint64_t lo; /* hash; lo == 0 && hi == 0 means empty */
+	uint32_t hi;
+	uint32_t minute; /* received, minutes since the epoch */
 };
+
+static inline int64_t slot_received_ms(const struct dedup_slot *x)
+{
+	return (int64_t)x->minute * 60000;
+}
+
+static inline uint32_t minute_of(int64_t ms)
+{
+	return ms > 0 ? (uint32_t)(ms / 60000) : 0;
+}
 
 struct embedded {
 	struct fw_store base;
@@ -98,8 +113,8 @@ static inline struct row *row_at(const struct embedded *s, size_t i)
 static XXH128_hash_t id_hash(struct fw_str id)
 {
 	XXH128_hash_t h = XXH3_128bits(id.p, id.len);
-	if (!h.low64 && !h.high64)
-		h.low64 = 1;
+	if (!h.low64 && !(uint32_t)h.high64)
+		h.low64 = 1; /* all-zero is the empty slot */
 	return h;
 }
 
@@ -112,7 +127,7 @@ static struct dedup_slot *dd_find(struct dd_shard *d, XXH128_hash_t h)
 {
 	for (size_t i = h.low64 & d->mask;; i = (i + 1) & d->mask) {
 		struct dedup_slot *x = &d->slots[i];
-		if ((!x->lo && !x->hi) || (x->lo == h.low64 && x->hi == h.high64))
+		if ((!x->lo && !x->hi) || (x->lo == h.low64 && x->hi == (uint32_t)h.high64))
 			return x;
 	}
 }
@@ -123,7 +138,7 @@ static void dd_rebuild(struct dd_shard *d, int64_t now)
 	size_t oldn = d->mask + 1, live = 0;
 	struct dedup_slot *old = d->slots;
 	for (size_t i = 0; i < oldn; i++)
-		if ((old[i].lo || old[i].hi) && old[i].received_ms >= now - FW_DEDUP_WINDOW_MS)
+		if ((old[i].lo || old[i].hi) && slot_received_ms(&old[i]) >= now - FW_DEDUP_WINDOW_MS)
 			live++;
 	size_t n = 1024;
 	while (live * 2 > n)
@@ -132,7 +147,7 @@ static void dd_rebuild(struct dd_shard *d, int64_t now)
 	d->mask = n - 1;
 	d->count = 0;
 	for (size_t i = 0; i < oldn; i++) {
-		if ((!old[i].lo && !old[i].hi) || old[i].received_ms < now - FW_DEDUP_WINDOW_MS)
+		if ((!old[i].lo && !old[i].hi) || slot_received_ms(&old[i]) < now - FW_DEDUP_WINDOW_MS)
 			continue;
 		*dd_find(d, (XXH128_hash_t){old[i].lo, old[i].hi}) = old[i];
 		d->count++;
@@ -152,7 +167,7 @@ static struct dedup_slot *dd_lookup(struct embedded *s, struct fw_str id, int64_
 	*found = x->lo || x->hi;
 	if (!*found) {
 		x->lo = h.low64;
-		x->hi = h.high64;
+		x->hi = (uint32_t)h.high64;
 		d->count++;
 	}
 	return x;
@@ -212,8 +227,7 @@ static int replay_one(void *ctx, uint64_t seq, uint64_t loc, int kind, const voi
 	if (e.received_ms >= now - FW_DEDUP_WINDOW_MS) {
 		struct dedup_slot *d = dd_lookup(s, e.message_id, now, &found);
 		if (!found) {
-			d->seq = seq;
-			d->received_ms = e.received_ms;
+			d->minute = minute_of(e.received_ms);
 		}
 	}
 	add_row(s, &e, loc);
@@ -259,15 +273,16 @@ static int e_append(struct fw_store *base, const struct fw_event *ev, size_t n, 
 			s->duplicates++;
 			if (stored)
 				stored[i] = 0;
-			if (!have_wait || x->seq > wait_for)
-				wait_for = x->seq;
-			have_wait = 1;
+			/* the original is among the records appended before (or
+			 * earlier in this call, covered below): wait for them all */
+			if (next > 0 && (!have_wait || next - 1 > wait_for))
+				wait_for = next - 1;
+			have_wait |= next > 0;
 			continue;
 		}
 		x->lo = hash[i].low64;
-		x->hi = hash[i].high64;
-		x->seq = next + m;
-		x->received_ms = ev[i].received_ms;
+		x->hi = (uint32_t)hash[i].high64;
+		x->minute = minute_of(ev[i].received_ms);
 		d->count++;
 		iov[2 * m] = (struct iovec){heads + i * FW_LOG_RECORD_HEADER, FW_LOG_RECORD_HEADER};
 		iov[2 * m + 1] = (struct iovec){enc.data + offs[i], offs[i + 1] - offs[i]};
@@ -960,9 +975,8 @@ static int open_segments(struct embedded *s, struct fw_err *err)
 			struct dedup_slot *slot = dd_find(sh, x);
 			if (!slot->lo && !slot->hi) {
 				slot->lo = x.low64;
-				slot->hi = x.high64;
-				slot->seq = in->first; /* durable: nothing waits on it */
-				slot->received_ms = in->max_received_ms;
+				slot->hi = (uint32_t)x.high64;
+				slot->minute = minute_of(in->max_received_ms);
 				sh->count++;
 			}
 		}
