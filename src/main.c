@@ -11,9 +11,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{"demo", fw_cmd_demo, "generate a sample SaaS company and start the server on it"},
 	{"serve", fw_cmd_serve, "run the ingest server and read API"},
 	{"import", fw_cmd_import, "load Segment-spec JSON lines (.gz accepted) into a data directory"},
 	{"query", fw_cmd_query, "read events, people, accounts and warnings (local or --url)"},
+	{"report", fw_cmd_report, "the PLG metrics as tables: current, target, trend (local or --url)"},
 	{"check", fw_cmd_check, "validate the configuration file, with line-numbered errors"},
 };
 

@@ -9,6 +9,8 @@ int fw_cmd_serve(int argc, char **argv);
 int fw_cmd_import(int argc, char **argv);
 int fw_cmd_query(int argc, char **argv);
 int fw_cmd_check(int argc, char **argv);
+int fw_cmd_demo(int argc, char **argv);
+int fw_cmd_report(int argc, char **argv);
 
 /* Shared option helpers for src/cmd/. */
 int fw_cmd_wants_help(int argc, char **argv);

@@ -346,7 +346,8 @@ void fw_q_people_write(struct fw_buf *out, struct fw_dataset *d, enum fw_unit u,
 	pthread_mutex_lock(&mu); /* qsort has no context argument in C17 */
 	sort_d = d;
 	sort_u = u;
-	qsort(units, n, sizeof *units, cmp_unit_key);
+	if (n) /* units may be NULL when nobody is listed: qsort(NULL, 0) is undefined */
+		qsort(units, n, sizeof *units, cmp_unit_key);
 	pthread_mutex_unlock(&mu);
 	fw_buf_printf(out, ",\"people\":{\"unit\":\"%s\",\"total\":%zu,\"offset\":%lld,\"limit\":%lld,\"items\":[",
 		      u == FW_UNIT_ACCOUNT ? "account" : "person", n, (long long)pr->offset,
