@@ -6,19 +6,39 @@ override LDLIBS += -lmicrohttpd -lsqlite3 -lz -lxxhash -lzstd -lyaml -lm -pthrea
 BUILD   ?= build
 
 LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*/*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# the dashboard (web/dist, committed; `make web` rebuilds it) as C arrays
+WEB_DIST  := $(sort $(wildcard web/dist/*))
+ASSETS_OBJ:= $(BUILD)/gen/assets.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(ASSETS_OBJ)
 MAIN_OBJ  := $(BUILD)/src/main.o
 UNIT_SRC  := $(wildcard tests/unit/*.c tests/unit/*/*.c)
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 DEPS      := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
 
-.PHONY: all test unit e2e asan check bench crash-long fuzz format clean help deps
+.PHONY: all test unit e2e asan check bench crash-long fuzz format clean help deps web
 
 all: $(BUILD)/flywheel ## build the flywheel binary (build/flywheel)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# web/embed.c runs at build time: plain flags, no sanitizer, whatever BUILD is
+$(BUILD)/embed: web/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -o $@ $< -lz -lxxhash
+
+# web/dist itself is a prerequisite so that removing a file re-embeds too
+$(BUILD)/gen/assets.c: $(BUILD)/embed web/dist $(WEB_DIST)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $@ web/dist
+
+$(ASSETS_OBJ): $(BUILD)/gen/assets.c src/web/assets.h
+	$(CC) $(CFLAGS) -Isrc/web -c $< -o $@
+
+web: ## rebuild the dashboard (web/src -> web/dist with npm's esbuild; commit web/dist), then the binary
+	cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && node build.mjs
+	$(MAKE) $(BUILD)/flywheel
 
 $(BUILD)/libflywheel.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^

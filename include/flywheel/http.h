@@ -35,7 +35,20 @@ struct fw_resp {
 	const char *content_type; /* default application/json */
 	struct fw_buf body;
 	int retry_after;          /* seconds; 0 = no header */
+	/* A body sent as is instead of `body`, not copied: it must outlive the
+	 * server (the dashboard's assets, built into the binary). */
+	const void *static_body;
+	size_t static_len;
+	/* Further headers (ETag, Cache-Control, …); name and value must outlive
+	 * the handler: string literals, static data or req->arena. */
+	struct {
+		const char *name, *value;
+	} headers[8];
+	int nheaders;
 };
+
+/* Add a response header (fw_resp.headers); beyond 8 it is dropped. */
+void fw_resp_header(struct fw_resp *resp, const char *name, const char *value);
 
 typedef void (*fw_handler)(struct fw_req *req, struct fw_resp *resp);
 

@@ -81,8 +81,9 @@ int fw_server_can_read(struct fw_server *s, struct fw_str key);
  * so that what was acknowledged is visible). */
 int fw_server_catch_up(struct fw_server *s, struct fw_err *err);
 
-/* Route tables: ingest (src/ingest/ingest.c) and the read API (src/web/api.c). */
-extern const struct fw_route fw_ingest_routes[], fw_api_routes[];
-extern const size_t fw_ningest_routes, fw_napi_routes;
+/* Route tables: ingest (src/ingest/ingest.c), the read API (src/web/api.c)
+ * and the web dashboard with GET /api/v1/keys (src/web/dashboard.c). */
+extern const struct fw_route fw_ingest_routes[], fw_api_routes[], fw_dashboard_routes[];
+extern const size_t fw_ningest_routes, fw_napi_routes, fw_ndashboard_routes;
 
 #endif

@@ -13,7 +13,8 @@ static const char HELP[] =
 	"usage: flywheel serve [--data DIR] [--listen HOST:PORT] [--config FILE]\n"
 	"                      [--timeout SECONDS] [--min-free-mb N]\n\n"
 	"Run the ingest server (Segment, RudderStack, PostHog, Mixpanel and Amplitude\n"
-	"routes) and the read API. A 2xx answer means the events are fsync'd to disk.\n\n"
+	"routes), the read API and the web dashboard (at /, log in with the secret key).\n"
+	"A 2xx answer means the events are fsync'd to disk.\n\n"
 	"  --data DIR          data directory (default ./flywheel-data, or $FLYWHEEL_DATA)\n"
 	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any)\n"
 	"  --config FILE       configuration (default DIR/flywheel.yaml, then ./flywheel.yaml)\n"
@@ -99,9 +100,12 @@ int fw_cmd_serve(int argc, char **argv)
 		fw_server_close(srv);
 		return 1;
 	}
-	struct fw_route *routes = malloc((fw_ningest_routes + fw_napi_routes) * sizeof *routes);
+	size_t nroutes = fw_ningest_routes + fw_napi_routes + fw_ndashboard_routes;
+	struct fw_route *routes = malloc(nroutes * sizeof *routes);
 	memcpy(routes, fw_ingest_routes, fw_ningest_routes * sizeof *routes);
 	memcpy(routes + fw_ningest_routes, fw_api_routes, fw_napi_routes * sizeof *routes);
+	memcpy(routes + fw_ningest_routes + fw_napi_routes, fw_dashboard_routes,
+	       fw_ndashboard_routes * sizeof *routes);
 	struct fw_http_options ho = {
 		.host = host,
 		.port = port,
@@ -111,7 +115,7 @@ int fw_cmd_serve(int argc, char **argv)
 		.max_buffered = 1024u << 20,
 	};
 	struct fw_http *http;
-	if (fw_http_start(&ho, routes, fw_ningest_routes + fw_napi_routes, srv, &http, &err)) {
+	if (fw_http_start(&ho, routes, nroutes, srv, &http, &err)) {
 		fprintf(stderr, "flywheel serve: %s\n", err.msg);
 		fw_server_close(srv);
 		free(routes);
@@ -126,6 +130,8 @@ int fw_cmd_serve(int argc, char **argv)
 			"  secret key: %s   (read API: Authorization: Bearer KEY)\n",
 			data, srv->write_keys[0], srv->secret_keys[0]);
 	fprintf(stderr, "flywheel: %llu records in %s\n", (unsigned long long)st.records, data);
+	fprintf(stderr, "flywheel: dashboard on http://%s:%d/ (log in with the secret key)\n", host,
+		fw_http_port(http));
 	fprintf(stderr, "flywheel: listening on http://%s:%d\n", host, fw_http_port(http));
 
 	struct sigaction sa = {.sa_handler = on_signal};

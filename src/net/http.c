@@ -88,11 +88,26 @@ static const struct fw_route *find_route(struct fw_http *h, const char *method, 
 	return hit;
 }
 
+void fw_resp_header(struct fw_resp *resp, const char *name, const char *value)
+{
+	if (resp->nheaders < (int)FW_ARRAY_LEN(resp->headers)) {
+		resp->headers[resp->nheaders].name = name;
+		resp->headers[resp->nheaders].value = value;
+		resp->nheaders++;
+	}
+}
+
 static enum MHD_Result respond(struct MHD_Connection *c, struct fw_resp *resp)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, resp->body.data ? resp->body.data : "",
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		resp->static_body
+			? MHD_create_response_from_buffer(resp->static_len, (void *)resp->static_body,
+							  MHD_RESPMEM_PERSISTENT)
+			: MHD_create_response_from_buffer(resp->body.len, resp->body.data ? resp->body.data : "",
+							  MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
 	if (resp->retry_after) {
 		char v[16];
 		snprintf(v, sizeof v, "%d", resp->retry_after);
