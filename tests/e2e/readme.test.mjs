@@ -5,8 +5,8 @@
 // to the demo so the test picks a free port. The time to a ready dashboard is
 // printed (the goal is under 3 minutes on 2 cores; measured, not asserted).
 //
-// It runs once, on the normal build: under the sanitizer pass (FLYWHEEL_BIN
-// set by tests/run-all.sh) it is skipped, since it builds its own binary.
+// It runs once, on the normal build: under the sanitizer pass (tests/run-all.sh
+// sets ASAN_OPTIONS there) it is skipped, since it builds its own binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ async function get(url) {
   return { status: r.status, text: await r.text() };
 }
 
-test('the README main command sets up, builds and serves the demo from a clean clone', { skip: !!process.env.FLYWHEEL_BIN && 'runs once, on the normal build' }, async () => {
+test('the README main command sets up, builds and serves the demo from a clean clone', { skip: !!process.env.ASAN_OPTIONS && 'runs once, on the normal build' }, async () => {
   const cmd = mainCommand();
   assert.match(cmd, /build\/flywheel demo$/, 'the main command ends with the demo');
   const dir = tempDataDir('readme');
