@@ -5,6 +5,8 @@
 #ifndef FLYWHEEL_CMD_H
 #define FLYWHEEL_CMD_H
 
+#include "flywheel/base.h"
+
 int fw_cmd_serve(int argc, char **argv);
 int fw_cmd_import(int argc, char **argv);
 int fw_cmd_query(int argc, char **argv);
@@ -18,5 +20,9 @@ int fw_cmd_wants_help(int argc, char **argv);
 int fw_cmd_opt(int argc, char **argv, int *i, const char *name, const char **value);
 /* The data directory: --data, else FLYWHEEL_DATA, else ./flywheel-data. */
 const char *fw_cmd_default_data(void);
+/* A request to a running server for --url (HTTP/1.1, Connection: close, bearer
+ * key): GET, or a JSON POST when `post` is not NULL. Fills body and status. */
+int fw_cmd_http(const char *url, const char *key, const char *path, const struct fw_buf *post,
+		struct fw_buf *body, int *status, struct fw_err *err);
 
 #endif

@@ -20,11 +20,9 @@
 #include "flywheel/timeutil.h"
 
 #include <math.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static const char HELP[] =
@@ -104,70 +102,6 @@ static const struct group groups[] = {
 
 /* ---- fetching ---- */
 
-/* GET url+path with a bearer key (HTTP/1.1, Connection: close). */
-static int http_get(const char *url, const char *key, const char *path, struct fw_buf *body,
-		    int *status, struct fw_err *err)
-{
-	char host[256], port[16] = "80";
-	const char *p = url;
-	if (!strncmp(p, "http://", 7))
-		p += 7;
-	else if (strstr(p, "://"))
-		return fw_error(err, FW_EINVAL, "only http:// URLs are supported (got %s)", url);
-	size_t hl = strcspn(p, ":/");
-	if (!hl || hl >= sizeof host)
-		return fw_error(err, FW_EINVAL, "no host name in %s", url);
-	memcpy(host, p, hl);
-	host[hl] = 0;
-	if (p[hl] == ':')
-		snprintf(port, sizeof port, "%.*s", (int)strcspn(p + hl + 1, "/"), p + hl + 1);
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-	if (getaddrinfo(host, port, &hints, &ai))
-		return fw_error(err, FW_EIO, "cannot resolve %s", host);
-	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-		freeaddrinfo(ai);
-		if (fd >= 0)
-			close(fd);
-		return fw_error(err, FW_EIO, "cannot connect to %s: is `flywheel serve` running?", url);
-	}
-	freeaddrinfo(ai);
-	struct fw_buf req = {0}, resp = {0};
-	fw_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-			    "Connection: close\r\n\r\n", path, host, key ? key : "");
-	ssize_t w = write(fd, req.data, req.len);
-	fw_buf_release(&req);
-	if (w < 0) {
-		close(fd);
-		return fw_error(err, FW_EIO, "cannot send the request to %s", url);
-	}
-	char chunk[65536];
-	ssize_t r;
-	while ((r = read(fd, chunk, sizeof chunk)) > 0)
-		fw_buf_add(&resp, chunk, (size_t)r);
-	close(fd);
-	char *end = resp.data ? strstr(resp.data, "\r\n\r\n") : NULL;
-	if (!end || sscanf(resp.data, "HTTP/1.%*d %d", status) != 1) {
-		fw_buf_release(&resp);
-		return fw_error(err, FW_EIO, "%s did not answer with HTTP", url);
-	}
-	*end = 0;
-	const char *b = end + 4;
-	if (strcasestr(resp.data, "transfer-encoding: chunked")) {
-		while (*b) {
-			unsigned long n = strtoul(b, NULL, 16);
-			b = strstr(b, "\r\n");
-			if (!n || !b)
-				break;
-			fw_buf_add(body, b + 2, n);
-			b += 2 + n + 2;
-		}
-	} else {
-		fw_buf_add(body, b, resp.len - (size_t)(b - resp.data));
-	}
-	fw_buf_release(&resp);
-	return 0;
-}
 
 /* ---- formatting ---- */
 
@@ -504,7 +438,7 @@ int fw_cmd_report(int argc, char **argv)
 		else
 			snprintf(path, sizeof path, "/api/v1/metrics");
 		int status = 0;
-		rc = http_get(url, key, path, &out, &status, &err);
+		rc = fw_cmd_http(url, key, path, NULL, &out, &status, &err);
 		if (!rc && status != 200) {
 			fprintf(stderr, "flywheel report: %s answered %d: %s\n", url, status,
 				out.data ? out.data : "");
