@@ -29,6 +29,7 @@ set -uo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 OUT=$BENCH/out
+. "$BENCH/clickhouse-config.sh"
 mkdir -p "$OUT"
 
 CONNS=${BENCH_CONNECTIONS:-8}
@@ -300,35 +301,7 @@ clickhouse_bench() {
     fi
     local dir=$TMP/clickhouse port
     port=$(free_port)
-    mkdir -p "$dir/data"
-    cat >"$dir/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-    <logger><level>warning</level><log>$dir/server.log</log><errorlog>$dir/server.err.log</errorlog></logger>
-    <tcp_port>$port</tcp_port>
-    <listen_host>127.0.0.1</listen_host>
-    <max_connections>64</max_connections>
-    <max_concurrent_queries>8</max_concurrent_queries>
-    <uncompressed_cache_size>268435456</uncompressed_cache_size>
-    <mark_cache_size>268435456</mark_cache_size>
-    <path>$dir/data/</path>
-    <tmp_path>$dir/data/tmp/</tmp_path>
-    <user_files_path>$dir/data/user_files/</user_files_path>
-    <users_config>$dir/users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-    cat >"$dir/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-    <profiles><default><max_memory_usage>8000000000</max_memory_usage></default></profiles>
-    <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
+    ch_write_config "$dir" "$port" "" 8000000000
     "$srv" --config-file="$dir/config.xml" >"$LOGS/clickhouse-server.log" 2>&1 &
     local pid=$!
     PIDS+=("$pid")

@@ -31,6 +31,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH=$(dirname "$HERE")
 ROOT=$(dirname "$BENCH")
 OUT=$BENCH/out
+. "$BENCH/clickhouse-config.sh"
 A=$OUT/analytics            # data files and logs of this benchmark
 RESULT=$OUT/analytics.json
 mkdir -p "$A/logs"
@@ -158,36 +159,7 @@ clickhouse_up() {
     local dir=$A/clickhouse tcp http
     tcp=$(free_port); http=$(free_port)
     while [ "$http" = "$tcp" ]; do http=$(free_port); done
-    mkdir -p "$dir/data"
-    cat >"$dir/config.xml" <<EOF
-<?xml version="1.0"?>
-<yandex>
-    <logger><level>warning</level><log>$dir/server.log</log><errorlog>$dir/server.err.log</errorlog></logger>
-    <tcp_port>$tcp</tcp_port>
-    <http_port>$http</http_port>
-    <listen_host>127.0.0.1</listen_host>
-    <max_connections>64</max_connections>
-    <max_concurrent_queries>8</max_concurrent_queries>
-    <uncompressed_cache_size>268435456</uncompressed_cache_size>
-    <mark_cache_size>268435456</mark_cache_size>
-    <path>$dir/data/</path>
-    <tmp_path>$dir/data/tmp/</tmp_path>
-    <user_files_path>$dir/data/user_files/</user_files_path>
-    <users_config>$dir/users.xml</users_config>
-    <default_profile>default</default_profile>
-    <default_database>default</default_database>
-    <timezone>UTC</timezone>
-    <mlock_executable>false</mlock_executable>
-</yandex>
-EOF
-    cat >"$dir/users.xml" <<'EOF'
-<?xml version="1.0"?>
-<yandex>
-    <profiles><default><max_memory_usage>16000000000</max_memory_usage></default></profiles>
-    <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-EOF
+    ch_write_config "$dir" "$tcp" "$http" 16000000000
     "$srv" --config-file="$dir/config.xml" >"$LOGS/clickhouse-server.log" 2>&1 &
     CH_PID=$!
     PIDS+=("$CH_PID")
