@@ -30,6 +30,7 @@
  *   gina   Signed Up 02-03 (organic). week {4}
  */
 #include "../test.h"
+#include "qtest.h"
 #include "flywheel/config.h"
 #include "flywheel/dataset.h"
 #include "flywheel/meta.h"
@@ -41,40 +42,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int seq;
-
-static struct fw_event ev(int type, const char *id, const char *when, const char *user,
-			  const char *anon, const char *name, const char *group, const char *props,
-			  const char *traits)
-{
-	static char ids[1024][16];
-	struct fw_event e = {0};
-	snprintf(ids[seq % 1024], 16, "c%d", seq);
-	e.message_id = fw_str_c(id ? id : ids[seq % 1024]);
-	seq++;
-	e.type = (uint8_t)type;
-	e.source = FW_SRC_SEGMENT;
-	if (fw_time_parse_iso(when, strlen(when), &e.time_ms))
-		abort();
-	e.received_ms = fw_now_ms();
-	e.user_id = fw_str_c(user);
-	e.anonymous_id = fw_str_c(anon);
-	e.event = fw_str_c(name);
-	e.group_id = fw_str_c(group);
-	e.properties = fw_str_c(props);
-	e.traits = fw_str_c(traits);
-	return e;
-}
+#define ev(type, id, when, user, anon, name, group, props, traits) \
+	qt_event(type, id, qt_at(when), user, anon, name, group, props, traits)
 
 /* track by a user id, with an account and properties */
 #define T(when, user, name, group, props) ev(FW_MSG_TRACK, NULL, when, user, "", name, group, props, "")
 
 struct fixture {
-	struct fw_store *s;
-	struct fw_meta *m;
-	struct fw_config cfg;
-	struct fw_dataset *d;
-	struct fw_arena arena; /* requests and answers */
+	struct qt q;
 	struct fw_err err;
 };
 
@@ -84,29 +59,16 @@ static void fixture_open(struct fixture *f, const struct fw_event *e, size_t n,
 			 const struct fw_event *later, size_t nlater)
 {
 	memset(f, 0, sizeof *f);
-	const char *dir = fw_test_tmpdir();
-	struct fw_store_options so = {.no_sync = 1};
-	char path[512];
-	uint64_t t, applied;
-	snprintf(path, sizeof path, "%s/meta.db", dir);
-	CHECK(fw_store_open_embedded(dir, &so, &f->s, &f->err) == 0);
-	CHECK(fw_meta_open(path, &f->m, &f->err) == 0);
-	CHECK(fw_store_append(f->s, e, n, NULL, &t, &f->err) == 0);
+	qt_open(&f->q);
+	qt_store(&f->q, e, n);
 	if (nlater)
-		CHECK(fw_store_append(f->s, later, nlater, NULL, &t, &f->err) == 0);
-	CHECK(fw_store_wait(f->s, t, &f->err) == 0);
-	CHECK(fw_meta_apply(f->m, f->s, 1000, &applied, &f->err) == 0);
-	fw_config_defaults(&f->cfg);
-	CHECK(fw_dataset_build(f->s, f->m, &f->cfg, &f->d, &f->err) == 0);
+		qt_store(&f->q, later, nlater);
+	qt_load(&f->q);
 }
 
 static void fixture_close(struct fixture *f)
 {
-	fw_arena_release(&f->arena);
-	fw_dataset_free(f->d);
-	fw_config_release(&f->cfg);
-	fw_meta_close(f->m);
-	fw_store_close(f->s);
+	qt_close(&f->q);
 }
 
 /* Run a request written with single quotes for readability ('kind' → "kind").
@@ -114,41 +76,19 @@ static void fixture_close(struct fixture *f)
  * the error message. */
 static const struct fw_json *run(struct fixture *f, const char *req, int want_err, const char **msg)
 {
-	char *text = fw_arena_strndup(&f->arena, req, strlen(req));
-	for (char *c = text; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	struct fw_json *j, *answer;
-	struct fw_json_error je;
-	if (fw_json_parse(&f->arena, text, strlen(text), &j, &je)) {
-		fprintf(stderr, "  bad test request: %s\n", text);
-		fw_test_failures++;
-		return NULL;
-	}
-	struct fw_qctx q = {.d = f->d, .cfg = &f->cfg, .now_ms = fw_now_ms(), .arena = &f->arena};
-	struct fw_buf out = {0};
-	memset(&f->err, 0, sizeof f->err);
-	int rc = fw_query_run(&q, j, &out, &f->err);
+	int rc;
+	const struct fw_json *answer = qt_run(&f->q, req, fw_now_ms(), &rc, &f->err);
 	if (want_err) {
 		if (rc != FW_EINVAL) {
-			fprintf(stderr, "  %s: expected a 400, got rc %d: %s\n", text, rc, out.data ? out.data : "");
+			fprintf(stderr, "  %s: expected a 400, got rc %d\n", req, rc);
 			fw_test_failures++;
 		}
-		*msg = fw_arena_strndup(&f->arena, f->err.msg, strlen(f->err.msg));
-		fw_buf_release(&out);
+		*msg = fw_arena_strndup(&f->q.arena, f->err.msg, strlen(f->err.msg));
 		return NULL;
 	}
 	if (rc) {
-		fprintf(stderr, "  %s: failed: %s\n", text, f->err.msg);
+		fprintf(stderr, "  %s: failed: %s\n", req, f->err.msg);
 		fw_test_failures++;
-		return NULL;
-	}
-	char *copy = fw_arena_strndup(&f->arena, out.data, out.len);
-	fw_buf_release(&out);
-	if (fw_json_parse(&f->arena, copy, strlen(copy), &answer, &je)) {
-		fprintf(stderr, "  %s: the answer is not JSON: %s\n", text, copy);
-		fw_test_failures++;
-		return NULL;
 	}
 	return answer;
 }
@@ -186,7 +126,7 @@ static const char *text_at(struct fixture *f, const struct fw_json *root, const 
 		return "(absent)";
 	struct fw_buf b = {0};
 	fw_json_write_value(&b, v);
-	char *s = fw_arena_strndup(&f->arena, b.data, b.len);
+	char *s = fw_arena_strndup(&f->q.arena, b.data, b.len);
 	fw_buf_release(&b);
 	return s;
 }

@@ -6,6 +6,7 @@
  * a whole funnel at once: counts "8 5 2"; dropped/pending per step
  * "0/0 3/0 3/0"; median/p90 seconds per step "- 7200/86400 3600/7200". */
 #include "../test.h"
+#include "qtest.h"
 #include "flywheel/config.h"
 #include "flywheel/dataset.h"
 #include "flywheel/meta.h"
@@ -17,110 +18,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int seq;
-
-static int64_t at(const char *iso)
-{
-	int64_t ms = 0;
-	if (fw_time_parse_iso(iso, strlen(iso), &ms))
-		abort();
-	return ms;
-}
-
-/* An event at `ms`; ids and JSON texts must outlive the store append. */
-static struct fw_event ev_ms(int type, int64_t ms, const char *user, const char *anon,
-			     const char *name, const char *group, const char *props)
-{
-	static char ids[500000][12]; /* every event of a test keeps its own id */
-	struct fw_event e = {0};
-	snprintf(ids[seq % 500000], sizeof ids[0], "f%d", seq);
-	e.message_id = fw_str_c(ids[seq % 500000]);
-	seq++;
-	e.type = (uint8_t)type;
-	e.source = FW_SRC_SEGMENT;
-	e.time_ms = ms;
-	e.received_ms = ms;
-	e.user_id = fw_str_c(user);
-	e.anonymous_id = fw_str_c(anon);
-	e.event = fw_str_c(name);
-	e.group_id = fw_str_c(group);
-	e.properties = fw_str_c(props);
-	return e;
-}
+#define at qt_at
+/* An event at `ms`; JSON texts must outlive the store append. */
+#define ev_ms(type, ms, user, anon, name, group, props) \
+	qt_event(type, NULL, ms, user, anon, name, group, props, "")
 
 #define T(when, user, name) ev_ms(FW_MSG_TRACK, at(when), user, "", name, "", "")
 #define TP(when, user, name, props) ev_ms(FW_MSG_TRACK, at(when), user, "", name, "", props)
 #define TG(when, user, name, group) ev_ms(FW_MSG_TRACK, at(when), user, "", name, group, "")
 
-struct fx {
-	struct fw_store *s;
-	struct fw_meta *m;
-	struct fw_config cfg;
-	struct fw_dataset *d;
-	struct fw_arena arena;
-	struct fw_buf out;
-};
-
-static void fx_open(struct fx *x, struct fw_event *e, size_t n)
+static void fx_open(struct qt *x, struct fw_event *e, size_t n)
 {
-	const char *dir = fw_test_tmpdir();
-	struct fw_err err;
-	struct fw_store_options so = {.no_sync = 1};
-	char path[512];
-	uint64_t t = 0, applied;
-	memset(x, 0, sizeof *x);
-	CHECK(fw_store_open_embedded(dir, &so, &x->s, &err) == 0);
-	snprintf(path, sizeof path, "%s/meta.db", dir);
-	CHECK(fw_meta_open(path, &x->m, &err) == 0);
-	for (size_t i = 0; i < n; i += 512) {
-		size_t k = n - i < 512 ? n - i : 512;
-		CHECK(fw_store_append(x->s, e + i, k, NULL, &t, &err) == 0);
-	}
-	CHECK(fw_store_wait(x->s, t, &err) == 0);
-	CHECK(fw_meta_apply(x->m, x->s, 100000, &applied, &err) == 0);
-	fw_config_defaults(&x->cfg);
-	CHECK(fw_dataset_build(x->s, x->m, &x->cfg, &x->d, &err) == 0);
+	qt_open(x);
+	qt_store(x, e, n);
+	qt_load(x);
 }
 
-static void fx_close(struct fx *x)
-{
-	fw_buf_release(&x->out);
-	fw_arena_release(&x->arena);
-	fw_dataset_free(x->d);
-	fw_config_release(&x->cfg);
-	fw_meta_close(x->m);
-	fw_store_close(x->s);
-}
+#define fx_close qt_close
 
 /* Run a request (' stands for "); the answer's root, or NULL with *rc and err. */
-static const struct fw_json *ask_rc(struct fx *x, const char *text, int *rc, struct fw_err *err)
+static const struct fw_json *ask_rc(struct qt *x, const char *text, int *rc, struct fw_err *err)
 {
-	char *req = fw_arena_strndup(&x->arena, text, strlen(text));
-	for (char *c = req; *c; c++)
-		if (*c == '\'')
-			*c = '"';
-	struct fw_json *j, *root;
-	struct fw_json_error je;
-	if (fw_json_parse(&x->arena, req, strlen(req), &j, &je)) {
-		fprintf(stderr, "  bad test request: %s\n", req);
-		abort();
-	}
-	struct fw_qctx q = {.d = x->d, .cfg = &x->cfg, .now_ms = at("2026-06-01"), .arena = &x->arena};
-	fw_buf_reset(&x->out);
-	memset(err, 0, sizeof *err);
-	*rc = fw_query_run(&q, j, &x->out, err);
-	if (*rc)
-		return NULL;
-	char *copy = fw_arena_strndup(&x->arena, x->out.data, x->out.len);
-	if (fw_json_parse(&x->arena, copy, x->out.len, &root, &je)) {
-		fprintf(stderr, "  the answer is not JSON: %s\n", x->out.data);
-		fw_test_failures++;
-		return NULL;
-	}
-	return root;
+	return qt_run(x, text, at("2026-06-01"), rc, err);
 }
 
-static const struct fw_json *ask(struct fx *x, const char *text)
+static const struct fw_json *ask(struct qt *x, const char *text)
 {
 	int rc;
 	struct fw_err err;
@@ -233,7 +155,7 @@ static void near(double got, double want, const char *what)
  * conversion 5/8, 2/5; overall 1, 5/8, 2/8.
  * channel of the chosen SU: organic p1 p3 p6 p8 (the 03-03 SU), paid p2 p5 p9 (the 10:00
  * SU), none p4. */
-static void fixture_a(struct fx *x)
+static void fixture_a(struct qt *x)
 {
 	struct fw_event e[] = {
 		TP("2026-03-02T10:00:00Z", "p1", "Signed Up", "{\"channel\":\"organic\"}"),
@@ -267,7 +189,7 @@ static void fixture_a(struct fx *x)
 
 TEST(funnel_ordered_hand_computed)
 {
-	struct fx x;
+	struct qt x;
 	fixture_a(&x);
 	const struct fw_json *r = ask(&x, "{'kind':'funnel','window':'1d'," STEPS_A ",'as_of':'2026-03-10'}");
 	const struct fw_json *s = fw_json_get(r, "steps");
@@ -302,7 +224,7 @@ TEST(funnel_ordered_hand_computed)
 
 TEST(funnel_dropped_vs_pending)
 {
-	struct fx x;
+	struct qt x;
 	fixture_a(&x);
 	/* as_of 03-03 09:00: windows (chosen SU + 24 h) still open: p2 p3 p4 (to 03-03 10:00),
 	 * p8 (to 03-04 00:00), p9 (to 03-05 10:00), and p6 exactly at its end (09:00) -> pending.
@@ -321,7 +243,7 @@ TEST(funnel_dropped_vs_pending)
 
 TEST(funnel_breakdown_and_people)
 {
-	struct fx x;
+	struct qt x;
 	fixture_a(&x);
 	/* organic p1 p3 p6 p8: 4, step 2 p1 p8 (3600, 43200), step 3 p1 (7200);
 	 * paid p2 p5 p9: 3, step 2 all (86400 1800 7200 -> rank 2 7200, rank 3 86400), step 3 p5
@@ -387,7 +309,7 @@ TEST(funnel_breakdown_and_people)
  * strict 6 2 2; step 2: q1 60, q4 60; step 3 the same
  * any_order 6 4 4, times from A: B 60 120 120 60 -> 60/120; C 120 180 60 240 -> sorted
  *   60 120 180 240: rank 2 = 120, rank 4 = 240 */
-static void fixture_modes(struct fx *x)
+static void fixture_modes(struct qt *x)
 {
 	static const char *const paths[][6] = {
 		{"q1", "A0", "B1", "C2"},         {"q2", "A0", "X1", "B2", "C3"},
@@ -410,7 +332,7 @@ static void fixture_modes(struct fx *x)
 
 TEST(funnel_modes)
 {
-	struct fx x;
+	struct qt x;
 	fixture_modes(&x);
 	const char *req = "{'kind':'funnel','steps':['A','B','C'],'window':'1d','as_of':'2026-03-10','mode':'%s'}";
 	char buf[256];
@@ -475,7 +397,7 @@ TEST(funnel_per_step_windows)
 		ev_ms(FW_MSG_TRACK, t0, "r5", "", "B", "", ""),
 		ev_ms(FW_MSG_TRACK, t0 + 5 * m, "r5", "", "C", "", ""),
 	};
-	struct fx x;
+	struct qt x;
 	fx_open(&x, e, FW_ARRAY_LEN(e));
 	const struct fw_json *r = ask(&x, "{'kind':'funnel','steps':['A',{'event':'B','within':'10m'},{'event':'C','within':'10m'}],'window':'1d'}");
 	CHECK_EQ_STR(counts(fw_json_get(r, "steps")), "5 3 2");
@@ -525,7 +447,7 @@ TEST(funnel_exclusions)
 			n++;
 		}
 	/* the store keeps log order for equal times: x4's X2 comes before C2 */
-	struct fx x;
+	struct qt x;
 	fx_open(&x, e, n);
 	const struct fw_json *r = ask(&x, "{'kind':'funnel','steps':['A','B','C'],'window':'1d',"
 				     "'exclusions':[{'event':'X','after_step':1,'before_step':3,"
@@ -568,7 +490,7 @@ TEST(funnel_accounts)
 		T("2026-03-02T10:00:00Z", "u4", "Signed Up"),
 		T("2026-03-02T10:30:00Z", "u4", "Project Created"),
 	};
-	struct fx x;
+	struct qt x;
 	fx_open(&x, e, FW_ARRAY_LEN(e));
 	const struct fw_json *r = ask(&x, "{'kind':'funnel','steps':['Signed Up','Project Created'],'unit':'account','people':{'step':2}}");
 	CHECK_EQ_STR(counts(fw_json_get(r, "steps")), "2 1");
@@ -604,7 +526,7 @@ TEST(funnel_filters_and_repeated_steps)
 		ev_ms(FW_MSG_TRACK, t0, "v4", "", "Page", "", pricing),
 		ev_ms(FW_MSG_TRACK, t0 + m, "v4", "", "Buy", "", ""),
 	};
-	struct fx x;
+	struct qt x;
 	fx_open(&x, e, FW_ARRAY_LEN(e));
 	const struct fw_json *r = ask(&x, "{'kind':'funnel','steps':[{'event':'Page','where':[{'property':'path','value':'/pricing'}]},'Page','Buy']}");
 	CHECK_EQ_STR(counts(fw_json_get(r, "steps")), "3 1 1");
@@ -826,7 +748,7 @@ static void random_suite(int npeople, int max_events, int rounds)
 				rdata[p][j - 1] = tmp;
 			}
 	}
-	struct fx x;
+	struct qt x;
 	fx_open(&x, e, n);
 	int bad = 0;
 	for (int round = 0; round < rounds && bad < 5; round++) {
@@ -881,7 +803,7 @@ TEST(funnel_matches_brute_force_threaded)
 
 TEST(funnel_bad_requests)
 {
-	struct fx x;
+	struct qt x;
 	fixture_modes(&x);
 	static const char *const cases[][2] = {
 		{"{'kind':'funnel'}", "steps: expected an array of steps"},

@@ -1,6 +1,7 @@
 /* test_metrics.c — every contract metric on a small dataset computed by hand
  * (the arithmetic is in the comments), current period and previous. */
 #include "../test.h"
+#include "qtest.h"
 #include "flywheel/config.h"
 #include "flywheel/meta.h"
 #include "flywheel/metrics.h"
@@ -11,36 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int seq;
-
-static int64_t at(const char *iso)
-{
-	int64_t ms = 0;
-	if (fw_time_parse_iso(iso, strlen(iso), &ms))
-		abort();
-	return ms;
-}
-
-static struct fw_event ev(int type, const char *when, const char *user, const char *anon,
-			  const char *name, const char *group, const char *props, const char *traits)
-{
-	static char ids[512][16];
-	struct fw_event e = {0};
-	snprintf(ids[seq % 512], 16, "m%d", seq);
-	e.message_id = fw_str_c(ids[seq % 512]);
-	seq++;
-	e.type = (uint8_t)type;
-	e.source = FW_SRC_SEGMENT;
-	e.time_ms = at(when);
-	e.received_ms = fw_now_ms();
-	e.user_id = fw_str_c(user);
-	e.anonymous_id = fw_str_c(anon);
-	e.event = fw_str_c(name);
-	e.group_id = fw_str_c(group);
-	e.properties = fw_str_c(props);
-	e.traits = fw_str_c(traits);
-	return e;
-}
+#define at qt_at
+#define ev(type, when, user, anon, name, group, props, traits) \
+	qt_event(type, NULL, qt_at(when), user, anon, name, group, props, traits)
 
 #define T(when, user, name) ev(FW_MSG_TRACK, when, user, "", name, "", "", "")
 
@@ -62,15 +36,8 @@ static void null(struct fw_metric_value v, const char *what)
 
 TEST(metrics_hand_computed)
 {
-	const char *dir = fw_test_tmpdir();
-	struct fw_err err;
-	struct fw_store *s;
-	struct fw_meta *m;
-	struct fw_store_options so = {.no_sync = 1};
-	CHECK(fw_store_open_embedded(dir, &so, &s, &err) == 0);
-	char path[512];
-	snprintf(path, sizeof path, "%s/meta.db", dir);
-	CHECK(fw_meta_open(path, &m, &err) == 0);
+	struct qt f;
+	qt_open(&f);
 	struct fw_event e[] = {
 		/* ws3 pays 50 since 2025-12-20 (a group call with plan AND mrr) */
 		ev(FW_MSG_GROUP, "2025-12-20T10:00:00Z", "B", "", "", "ws3", "", "{\"plan\":\"pro\",\"mrr\":50}"),
@@ -104,14 +71,9 @@ TEST(metrics_hand_computed)
 		ev(FW_MSG_TRACK, "2026-01-10T10:05:00Z", "F", "", "Invite Accepted", "", "{\"inviter_id\":\"A\"}", ""),
 		ev(FW_MSG_TRACK, "2026-01-10T10:06:00Z", "F", "", "Invite Accepted", "", "{\"inviter_id\":\"A\"}", ""),
 	};
-	uint64_t t, n;
-	CHECK(fw_store_append(s, e, FW_ARRAY_LEN(e), NULL, &t, &err) == 0);
-	CHECK(fw_store_wait(s, t, &err) == 0);
-	CHECK(fw_meta_apply(m, s, 1000, &n, &err) == 0);
-	struct fw_config cfg;
-	fw_config_defaults(&cfg);
-	struct fw_plg *p;
-	CHECK(fw_plg_load(s, m, &cfg, &p, &err) == 0);
+	qt_store(&f, e, FW_ARRAY_LEN(e));
+	qt_load(&f);
+	const struct fw_plg *p = f.plg;
 	struct fw_metrics r;
 	fw_metrics_compute(p, at("2026-01-05"), at("2026-01-12"), &r);
 	const struct fw_metric_value *c = r.cur, *pv = r.prev;
@@ -147,14 +109,11 @@ TEST(metrics_hand_computed)
 	null(pv[FW_M_K_FACTOR], "previous k-factor");
 
 	struct fw_buf json = {0};
-	cfg.targets[FW_M_SIGNUPS] = 10;
-	fw_metrics_json(&r, &cfg, &json);
+	f.cfg.targets[FW_M_SIGNUPS] = 10;
+	fw_metrics_json(&r, &f.cfg, &json);
 	CHECK(strstr(json.data, "{\"from\":\"2026-01-05\",\"to\":\"2026-01-12\",\"metrics\":{\"signups\":"
 				"{\"value\":6,\"previous\":0,\"target\":10}") != NULL);
 	CHECK(strstr(json.data, "\"retention_d7\":{\"value\":null,\"previous\":null}") != NULL);
 	fw_buf_release(&json);
-	fw_plg_free(p);
-	fw_config_release(&cfg);
-	fw_meta_close(m);
-	fw_store_close(s);
+	qt_close(&f);
 }

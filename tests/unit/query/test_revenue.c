@@ -4,6 +4,7 @@
  * churned_mrr), each on a small dataset computed by hand (the arithmetic is in
  * the comments). */
 #include "../test.h"
+#include "qtest.h"
 #include "flywheel/config.h"
 #include "flywheel/dataset.h"
 #include "flywheel/meta.h"
@@ -16,36 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int64_t at(const char *iso)
-{
-	int64_t ms = 0;
-	if (fw_time_parse_iso(iso, strlen(iso), &ms))
-		abort();
-	return ms;
-}
-
-static int seq;
-
-static struct fw_event ev(int type, const char *when, const char *user, const char *anon,
-			  const char *name, const char *group, const char *props, const char *traits)
-{
-	static char ids[512][16];
-	struct fw_event e = {0};
-	snprintf(ids[seq % 512], 16, "r%d", seq);
-	e.message_id = fw_str_c(ids[seq % 512]);
-	seq++;
-	e.type = (uint8_t)type;
-	e.source = FW_SRC_SEGMENT;
-	e.time_ms = at(when);
-	e.received_ms = fw_now_ms();
-	e.user_id = fw_str_c(user);
-	e.anonymous_id = fw_str_c(anon);
-	e.event = fw_str_c(name);
-	e.group_id = fw_str_c(group);
-	e.properties = fw_str_c(props);
-	e.traits = fw_str_c(traits);
-	return e;
-}
+#define at qt_at
+#define ev(type, when, user, anon, name, group, props, traits) \
+	qt_event(type, NULL, qt_at(when), user, anon, name, group, props, traits)
 
 #define T(when, user, name) ev(FW_MSG_TRACK, when, user, "", name, "", "", "")
 #define TP(when, user, name, props) ev(FW_MSG_TRACK, when, user, "", name, "", props, "")
@@ -65,80 +39,24 @@ static struct fw_event ev(int type, const char *when, const char *user, const ch
 	}
 
 /* A store and metadata holding `e`, with the PLG facts and a dataset. */
-struct fixture {
-	struct fw_store *s;
-	struct fw_meta *m;
-	struct fw_config cfg;
-	struct fw_plg *plg;
-	struct fw_dataset *d;
-	struct fw_arena arena;
-	struct fw_buf out;
-};
 
-static void open_fixture(struct fixture *f, size_t (*events)(struct fw_event *))
+static void open_fixture(struct qt *f, size_t (*events)(struct fw_event *))
 {
 	struct fw_event e[64];
 	size_t n = events(e);
-	memset(f, 0, sizeof *f);
-	const char *dir = fw_test_tmpdir();
-	struct fw_err err;
-	struct fw_store_options so = {.no_sync = 1};
-	CHECK(fw_store_open_embedded(dir, &so, &f->s, &err) == 0);
-	char path[512];
-	snprintf(path, sizeof path, "%s/meta.db", dir);
-	CHECK(fw_meta_open(path, &f->m, &err) == 0);
-	uint64_t t, applied;
-	CHECK(fw_store_append(f->s, e, n, NULL, &t, &err) == 0);
-	CHECK(fw_store_wait(f->s, t, &err) == 0);
-	CHECK(fw_meta_apply(f->m, f->s, 1000, &applied, &err) == 0);
-	fw_config_defaults(&f->cfg);
+	qt_open(f);
+	qt_store(f, e, n);
 }
 
 /* (Re)load the facts after a config change. */
-static void load(struct fixture *f)
-{
-	struct fw_err err;
-	fw_plg_free(f->plg);
-	fw_dataset_free(f->d);
-	CHECK(fw_plg_load(f->s, f->m, &f->cfg, &f->plg, &err) == 0);
-	CHECK(fw_dataset_build(f->s, f->m, &f->cfg, &f->d, &err) == 0);
-}
-
-static void close_fixture(struct fixture *f)
-{
-	fw_plg_free(f->plg);
-	fw_dataset_free(f->d);
-	fw_arena_release(&f->arena);
-	fw_buf_release(&f->out);
-	fw_config_release(&f->cfg);
-	fw_meta_close(f->m);
-	fw_store_close(f->s);
-}
+#define load qt_load
+#define close_fixture qt_close
 
 /* Run a request; returns the parsed answer (NULL on error, message in err). */
-static const struct fw_json *query(struct fixture *f, const char *request, struct fw_err *err)
+static const struct fw_json *query(struct qt *f, const char *request, struct fw_err *err)
 {
-	struct fw_json *req, *res;
-	struct fw_json_error je;
-	if (fw_json_parse(&f->arena, request, strlen(request), &req, &je)) {
-		fprintf(stderr, "  bad test request %s\n", request);
-		fw_test_failures++;
-		return NULL;
-	}
-	struct fw_qctx q = {.d = f->d, .cfg = &f->cfg, .plg = f->plg, .now_ms = at("2026-06-15"),
-			    .arena = &f->arena};
-	fw_buf_reset(&f->out);
-	memset(err, 0, sizeof *err);
-	if (fw_query_run(&q, req, &f->out, err))
-		return NULL;
-	/* the answer must outlive the next query: keep a copy in the arena */
-	char *text = fw_arena_strndup(&f->arena, f->out.data, f->out.len);
-	if (fw_json_parse(&f->arena, text, f->out.len, &res, &je)) {
-		fprintf(stderr, "  answer is not JSON: %s\n", f->out.data);
-		fw_test_failures++;
-		return NULL;
-	}
-	return res;
+	int rc;
+	return qt_run(f, request, at("2026-06-15"), &rc, err);
 }
 
 /* A member by path: "periods.1.mrr_end" (numbers index arrays). */
@@ -222,7 +140,7 @@ static void null(struct fw_metric_value v, const char *what)
 	}
 }
 
-static void bad_request(struct fixture *f, const char *request, const char *want)
+static void bad_request(struct qt *f, const char *request, const char *want)
 {
 	struct fw_err err;
 	const struct fw_json *r = query(f, request, &err);
@@ -278,7 +196,7 @@ FIXTURE(revenue_events,
 
 TEST(revenue_by_month)
 {
-	struct fixture f;
+	struct qt f;
 	struct fw_err err;
 	open_fixture(&f, revenue_events);
 	load(&f);
@@ -394,7 +312,7 @@ TEST(revenue_by_month)
 
 TEST(revenue_by_week_and_day)
 {
-	struct fixture f;
+	struct qt f;
 	struct fw_err err;
 	open_fixture(&f, revenue_events);
 	load(&f);
@@ -533,7 +451,7 @@ FIXTURE(virality_events,
 
 TEST(virality_funnel_and_workspaces)
 {
-	struct fixture f;
+	struct qt f;
 	struct fw_err err;
 	open_fixture(&f, virality_events);
 	load(&f);
@@ -672,7 +590,7 @@ FIXTURE(usage_events,
 
 TEST(metrics_usage_and_channels)
 {
-	struct fixture f;
+	struct qt f;
 	open_fixture(&f, usage_events);
 	/* without core features or onboarding steps those metrics are null */
 	load(&f);
