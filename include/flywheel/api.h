@@ -32,6 +32,12 @@ int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf 
 int fw_api_query(struct fw_server *s, const char *body, size_t len, struct fw_buf *out,
 		 struct fw_err *err);
 
+/* The read API's key check: a secret key as "Authorization: Bearer KEY",
+ * else a 401 in resp and 0. */
+struct fw_req;
+struct fw_resp;
+int fw_api_authorized(struct fw_req *req, struct fw_resp *resp);
+
 /* One event as the API shows it. */
 void fw_api_event_json(struct fw_buf *b, const struct fw_event *e);
 

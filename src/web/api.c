@@ -299,7 +299,7 @@ int fw_api_query(struct fw_server *s, const char *body, size_t len, struct fw_bu
 
 /* ---- HTTP handlers ---- */
 
-static int authorized(struct fw_req *req, struct fw_resp *resp)
+int fw_api_authorized(struct fw_req *req, struct fw_resp *resp)
 {
 	const char *h = fw_req_header(req, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -356,7 +356,7 @@ static int range_arg(struct fw_req *req, int64_t *from, int64_t *to, struct fw_e
 
 static void h_count(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
@@ -368,7 +368,7 @@ static void h_count(struct fw_req *req, struct fw_resp *resp)
 
 static void h_daily(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
@@ -380,7 +380,7 @@ static void h_daily(struct fw_req *req, struct fw_resp *resp)
 
 static void h_metrics(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	int64_t from, to;
 	struct fw_err err = {0};
@@ -394,7 +394,7 @@ static void h_metrics(struct fw_req *req, struct fw_resp *resp)
 
 static void h_query(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_err err = {0};
 	if (req->body_too_large) {
@@ -409,7 +409,7 @@ static void h_query(struct fw_req *req, struct fw_resp *resp)
 
 static void h_latest(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_err err = {0};
 	answer(resp, fw_api_events_latest(req->srv, limit_arg(req, 50, 1000), &resp->body, &err), &err);
@@ -418,7 +418,7 @@ static void h_latest(struct fw_req *req, struct fw_resp *resp)
 /* URL path segments arrive percent-decoded from libmicrohttpd. */
 static void h_person(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_err err = {0};
 	answer(resp, fw_api_person(req->srv, req->tail, &resp->body, &err), &err);
@@ -426,7 +426,7 @@ static void h_person(struct fw_req *req, struct fw_resp *resp)
 
 static void h_account(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_err err = {0};
 	answer(resp, fw_api_account(req->srv, req->tail, &resp->body, &err), &err);
@@ -434,7 +434,7 @@ static void h_account(struct fw_req *req, struct fw_resp *resp)
 
 static void h_warnings(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_err err = {0};
 	answer(resp, fw_api_warnings(req->srv, limit_arg(req, 100, 10000), &resp->body, &err), &err);

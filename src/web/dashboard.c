@@ -13,6 +13,7 @@
  * the dashboard works offline and from any working directory.
  */
 #include "assets.h"
+#include "flywheel/api.h"
 #include "flywheel/http.h"
 #include "flywheel/json.h"
 #include "flywheel/server.h"
@@ -111,26 +112,9 @@ static void h_asset(struct fw_req *req, struct fw_resp *resp)
 	serve_asset(req, resp, a, strchr(a->name, '-') ? "public, max-age=31536000, immutable" : "no-cache");
 }
 
-static int authorized(struct fw_req *req, struct fw_resp *resp)
-{
-	const char *h = fw_req_header(req, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
-		fw_resp_error(resp, 401, "missing_key",
-			      "Invalid API key: send the secret key as \"Authorization: Bearer KEY\"");
-		return 0;
-	}
-	if (!fw_server_can_read(req->srv, fw_str_c(h + 7))) {
-		fw_resp_error(resp, 401, "unknown_key",
-			      "Invalid API key: that is not a secret key of this server (write keys "
-			      "can only send events)");
-		return 0;
-	}
-	return 1;
-}
-
 static void h_keys(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!authorized(req, resp))
+	if (!fw_api_authorized(req, resp))
 		return;
 	struct fw_server *s = req->srv;
 	fw_buf_adds(&resp->body, "{\"write_keys\":[");
