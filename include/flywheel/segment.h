@@ -79,6 +79,7 @@ struct fw_str fw_seg_name(const struct fw_seg *s, uint32_t id);
 struct fw_str fw_seg_did(const struct fw_seg *s, uint32_t id);
 struct fw_str fw_seg_group(const struct fw_seg *s, uint32_t id);
 uint32_t fw_seg_ndids(const struct fw_seg *s);
+uint32_t fw_seg_nnames(const struct fw_seg *s);
 /* Id of a distinct id in this segment, or UINT32_MAX. */
 uint32_t fw_seg_find_did(const struct fw_seg *s, struct fw_str did);
 

@@ -8,7 +8,6 @@
 #include "flywheel/timeutil.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -328,13 +327,16 @@ int fw_q_people(const struct fw_json *req, struct fw_people_req *pr, struct fw_e
 	return 0;
 }
 
-static const struct fw_dataset *sort_d;
-static enum fw_unit sort_u;
+struct key_order {
+	const struct fw_dataset *d;
+	enum fw_unit u;
+};
 
-static int cmp_unit_key(const void *a, const void *b)
+static int cmp_unit_key(const void *a, const void *b, void *ctx)
 {
-	struct fw_str x = fw_dataset_unit_key(sort_d, sort_u, *(const uint32_t *)a);
-	struct fw_str y = fw_dataset_unit_key(sort_d, sort_u, *(const uint32_t *)b);
+	const struct key_order *o = ctx;
+	struct fw_str x = fw_dataset_unit_key(o->d, o->u, *(const uint32_t *)a);
+	struct fw_str y = fw_dataset_unit_key(o->d, o->u, *(const uint32_t *)b);
 	int c = memcmp(x.p, y.p, x.len < y.len ? x.len : y.len);
 	return c ? c : (x.len > y.len) - (x.len < y.len);
 }
@@ -342,13 +344,9 @@ static int cmp_unit_key(const void *a, const void *b)
 void fw_q_people_write(struct fw_buf *out, struct fw_dataset *d, enum fw_unit u,
 		       const struct fw_people_req *pr, uint32_t *units, size_t n)
 {
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_lock(&mu); /* qsort has no context argument in C17 */
-	sort_d = d;
-	sort_u = u;
+	struct key_order o = {d, u};
 	if (n) /* units may be NULL when nobody is listed: qsort(NULL, 0) is undefined */
-		qsort(units, n, sizeof *units, cmp_unit_key);
-	pthread_mutex_unlock(&mu);
+		qsort_r(units, n, sizeof *units, cmp_unit_key, &o);
 	fw_buf_printf(out, ",\"people\":{\"unit\":\"%s\",\"total\":%zu,\"offset\":%lld,\"limit\":%lld,\"items\":[",
 		      u == FW_UNIT_ACCOUNT ? "account" : "person", n, (long long)pr->offset,
 		      (long long)pr->limit);

@@ -540,10 +540,7 @@ static int scan_segment(struct fw_seg *g, const struct fw_scan *q, fw_scan_fn fn
 	uint8_t *full = NULL;
 	if (q->nfull_names) {
 		/* name ids of this segment to deliver in full */
-		uint32_t nn = 0;
-		for (uint64_t i = 0; i < c.n; i++)
-			if (c.name[i] >= nn)
-				nn = c.name[i] + 1;
+		uint32_t nn = fw_seg_nnames(g);
 		full = fw_xcalloc((size_t)nn + 1, 1);
 		for (uint32_t id = 0; id < nn; id++) {
 			struct fw_str name = fw_seg_name(g, id);

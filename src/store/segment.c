@@ -528,6 +528,7 @@ struct fw_str fw_seg_name(const struct fw_seg *s, uint32_t id) { return fw_dict_
 struct fw_str fw_seg_did(const struct fw_seg *s, uint32_t id) { return fw_dict_str(&s->dids, id); }
 struct fw_str fw_seg_group(const struct fw_seg *s, uint32_t id) { return fw_dict_str(&s->groups, id); }
 uint32_t fw_seg_ndids(const struct fw_seg *s) { return s->dids.count; }
+uint32_t fw_seg_nnames(const struct fw_seg *s) { return s->names.count; }
 uint32_t fw_seg_find_did(const struct fw_seg *s, struct fw_str did)
 {
 	return fw_dict_find(&s->dids, did.p, did.len);
