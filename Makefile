@@ -2,7 +2,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Iinclude -pthread -msse4.2
-override LDLIBS += -lmicrohttpd -lsqlite3 -lz -lxxhash -lzstd -lyaml -lm -pthread
+override LDLIBS += -lmicrohttpd -lsqlite3 -lcurl -lcrypto -lz -lxxhash -lzstd -lyaml -lm -pthread
 BUILD   ?= build
 
 LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*/*.c))

@@ -6,6 +6,7 @@
  * Data directory layout:
  *   DIR/log/NNNNNNNN.fwlog   the write-ahead event log (src/store/log.c)
  *   DIR/meta.db              SQLite: people, accounts, keys, warnings (src/meta/meta.c)
+ *   DIR/rules.db             SQLite: leads, scores, route changes, webhook outbox (rulesdb.h)
  *   DIR/LOCK                 held (flock) by the one process that writes DIR
  */
 #ifndef FLYWHEEL_SERVER_H
@@ -17,6 +18,8 @@
 #include "flywheel/metrics.h"
 #include "flywheel/http.h"
 #include "flywheel/meta.h"
+#include "flywheel/outbox.h"
+#include "flywheel/rulesdb.h"
 #include "flywheel/store.h"
 
 #include <pthread.h>
@@ -29,6 +32,7 @@ struct fw_server_options {
 	const char *config_path; /* --config, or NULL for the lookup order of config.h */
 	uint64_t min_free_bytes; /* FW_MIN_FREE_FROM_CONFIG: server.min_free_mb of the config */
 	int apply_in_background; /* start the people/accounts applier thread */
+	int run_rules;           /* serve: keep scores live and deliver webhooks */
 	void (*notice)(void *ctx, const char *msg); /* start-up notices (torn tail …) */
 	void *notice_ctx;
 };
@@ -45,6 +49,9 @@ struct fw_server {
 	int applier_running;
 	atomic_int stop;
 	atomic_ullong requests, events_stored, duplicates, rejected;
+	struct fw_rulesdb *rules;     /* DATA/rules.db: leads, history, outbox */
+	struct fw_webhooks *webhooks; /* the delivery worker (run_rules), or NULL */
+	struct fw_scorer *scorer;     /* live scores (run_rules), or NULL */
 	pthread_mutex_t snap_mu;
 	struct fw_snapshot *snap; /* the newest query snapshot, or NULL */
 };
@@ -81,9 +88,13 @@ int fw_server_can_read(struct fw_server *s, struct fw_str key);
  * so that what was acknowledged is visible). */
 int fw_server_catch_up(struct fw_server *s, struct fw_err *err);
 
-/* Route tables: ingest (src/ingest/ingest.c), the read API (src/web/api.c)
- * and the web dashboard with GET /api/v1/keys (src/web/dashboard.c). */
-extern const struct fw_route fw_ingest_routes[], fw_api_routes[], fw_dashboard_routes[];
-extern const size_t fw_ningest_routes, fw_napi_routes, fw_ndashboard_routes;
+/* Route tables: ingest (src/ingest/ingest.c), the read API (src/web/api.c),
+ * the web dashboard with GET /api/v1/keys (src/web/dashboard.c), leads and
+ * scores (src/web/leads.c) and webhook deliveries (src/web/deliveries.c).
+ * fw_route_tables lists them all, NULL-terminated, for `serve`. */
+extern const struct fw_route fw_ingest_routes[], fw_api_routes[], fw_dashboard_routes[],
+	fw_leads_routes[], fw_delivery_routes[];
+extern const size_t fw_ningest_routes, fw_napi_routes, fw_ndashboard_routes, fw_nleads_routes,
+	fw_ndelivery_routes;
 
 #endif

@@ -70,6 +70,7 @@ int fw_cmd_serve(int argc, char **argv)
 		.config_path = config,
 		.min_free_bytes = min_free_mb < 0 ? FW_MIN_FREE_FROM_CONFIG : (uint64_t)min_free_mb << 20,
 		.apply_in_background = 1,
+		.run_rules = 1,
 		.notice = notice,
 	};
 	if (fw_server_open(&so, &srv, &err)) {
@@ -100,12 +101,18 @@ int fw_cmd_serve(int argc, char **argv)
 		fw_server_close(srv);
 		return 1;
 	}
-	size_t nroutes = fw_ningest_routes + fw_napi_routes + fw_ndashboard_routes;
+	const struct {
+		const struct fw_route *r;
+		size_t n;
+	} tables[] = {{fw_ingest_routes, fw_ningest_routes},     {fw_api_routes, fw_napi_routes},
+		      {fw_dashboard_routes, fw_ndashboard_routes}, {fw_leads_routes, fw_nleads_routes},
+		      {fw_delivery_routes, fw_ndelivery_routes}};
+	size_t nroutes = 0;
+	for (size_t i = 0; i < FW_ARRAY_LEN(tables); i++)
+		nroutes += tables[i].n;
 	struct fw_route *routes = malloc(nroutes * sizeof *routes);
-	memcpy(routes, fw_ingest_routes, fw_ningest_routes * sizeof *routes);
-	memcpy(routes + fw_ningest_routes, fw_api_routes, fw_napi_routes * sizeof *routes);
-	memcpy(routes + fw_ningest_routes + fw_napi_routes, fw_dashboard_routes,
-	       fw_ndashboard_routes * sizeof *routes);
+	for (size_t i = 0, k = 0; i < FW_ARRAY_LEN(tables); k += tables[i++].n)
+		memcpy(routes + k, tables[i].r, tables[i].n * sizeof *routes);
 	struct fw_http_options ho = {
 		.host = host,
 		.port = port,

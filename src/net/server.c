@@ -99,6 +99,10 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 		snprintf(path, sizeof path, "%s/meta.db", s->data_dir);
 		rc = fw_meta_open(path, &s->meta, err);
 	}
+	if (!rc) {
+		snprintf(path, sizeof path, "%s/rules.db", s->data_dir);
+		rc = fw_rulesdb_open(path, &s->rules, err);
+	}
 	if (!rc && fw_meta_applied_seq(s->meta) > fw_log_next_seq_of(s->store)) {
 		rc = fw_error(err, FW_ECORRUPT,
 			      "%s is ahead of the event log (it has applied records the log no longer "
@@ -118,6 +122,10 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 		pthread_create(&s->applier, NULL, applier_main, s);
 		s->applier_running = 1;
 	}
+	if (opt->run_rules && (rc = fw_webhooks_start(s->rules, &s->cfg, &s->webhooks, err))) {
+		fw_server_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }
@@ -134,6 +142,7 @@ void fw_server_close(struct fw_server *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, 1);
+	fw_webhooks_stop(s->webhooks);
 	if (s->applier_running)
 		pthread_join(s->applier, NULL);
 	if (s->meta && s->store) {
@@ -145,6 +154,7 @@ void fw_server_close(struct fw_server *s)
 	pthread_mutex_destroy(&s->snap_mu);
 	fw_store_close(s->store); /* stops compaction, which asks meta where to stop */
 	fw_meta_close(s->meta);
+	fw_rulesdb_close(s->rules);
 	free_keys(s->write_keys, s->nwrite);
 	free_keys(s->secret_keys, s->nsecret);
 	if (s->lock_fd >= 0)

@@ -1013,3 +1013,8 @@ void fw_config_write_docs(struct fw_buf *out)
 	for (int m = 0; m < FW_M_COUNT; m++)
 		fw_buf_printf(out, "| `%s` | %s |\n", fw_metric_names[m], metric_info[m].doc);
 }
+
+const char *const fw_lead_route_names[FW_ROUTE_COUNT] = {"nurture", "upgrade_campaign", "inside_sales",
+							 "account_executive"};
+const char *const fw_trigger_names[FW_TRIGGER_COUNT] = {"active_people", "enterprise_domain",
+							"procurement", "free_domain"};
