@@ -7,6 +7,7 @@
 #define FLYWHEEL_API_H
 
 #include "flywheel/event.h"
+#include "flywheel/score.h"
 #include "flywheel/server.h"
 
 /* A time range from optional "from"/"to" strings (YYYY-MM-DD or ISO-8601);
@@ -31,6 +32,16 @@ int fw_api_metrics(struct fw_server *s, int64_t from, int64_t to, struct fw_buf 
 /* POST /api/v1/query: run the analysis the JSON body asks for (query.h). */
 int fw_api_query(struct fw_server *s, const char *body, size_t len, struct fw_buf *out,
 		 struct fw_err *err);
+
+/* Leads and signals (src/web/leads.c). Without a live scorer (the CLI on a
+ * data directory) the scores are computed first. */
+int fw_api_pqls(struct fw_server *s, const struct fw_lead_query *q, struct fw_buf *out,
+		struct fw_err *err);
+int fw_api_lead(struct fw_server *s, enum fw_lead_unit unit, struct fw_str key, size_t history,
+		struct fw_buf *out, struct fw_err *err);
+int fw_api_signals(struct fw_server *s, unsigned flag, struct fw_buf *out, struct fw_err *err);
+/* A full rescore now: {"rescored":true,"seconds":..}. */
+int fw_api_rescore(struct fw_server *s, struct fw_buf *out, struct fw_err *err);
 
 /* The read API's key check: a secret key as "Authorization: Bearer KEY",
  * else a 401 in resp and 0. */

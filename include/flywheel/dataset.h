@@ -69,6 +69,10 @@ struct fw_dataset {
 	 * for days first_day .. first_day + ndays - 1 (day numbers since the epoch). */
 	uint64_t *day_counts;
 	int64_t first_day, ndays;
+	/* Metadata person id (decimal) -> slot; meta_person[slot] is the person
+	 * index (fw_dataset_person_of_meta). */
+	struct fw_dict meta_people;
+	uint32_t *meta_person;
 	/* Private: lazily built parts (account units, columns). */
 	struct fw_dataset_lazy *lazy;
 };
@@ -84,6 +88,10 @@ const struct fw_units *fw_dataset_units(struct fw_dataset *d, enum fw_unit u);
 
 /* Key (user id or distinct id / group id) of a person or account. */
 struct fw_str fw_dataset_unit_key(const struct fw_dataset *d, enum fw_unit u, uint32_t i);
+
+/* Person index of a metadata person id, or UINT32_MAX if the snapshot has
+ * no such person (one created after it was built). */
+uint32_t fw_dataset_person_of_meta(const struct fw_dataset *d, int64_t meta_person);
 
 /* Name id of an event name, or UINT32_MAX if no event has it. */
 uint32_t fw_dataset_name(const struct fw_dataset *d, const char *name);

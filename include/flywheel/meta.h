@@ -60,4 +60,24 @@ int fw_meta_account(struct fw_meta *m, struct fw_str group_id, struct fw_buf *js
 int fw_meta_identities(struct fw_meta *m,
 		       void (*fn)(void *ctx, struct fw_str did, int64_t person, struct fw_str user_id),
 		       void *ctx, struct fw_err *err);
+/* For the rules (src/rules/score.c). Trait values are JSON text. */
+/* The person a distinct id belongs to, or 0 if none; *user_id (may be NULL)
+ * gets that person's user id ("" if anonymous). */
+int64_t fw_meta_person_id(struct fw_meta *m, struct fw_str distinct_id, char *user_id, size_t n);
+/* Traits named `key` of every person (person 0), or every trait of one person. */
+int fw_meta_person_traits(struct fw_meta *m, const char *key, int64_t person,
+			  void (*fn)(void *ctx, int64_t person, struct fw_str key, struct fw_str value),
+			  void *ctx, struct fw_err *err);
+/* Every trait of every account (group_id.len == 0), or of one account. */
+int fw_meta_account_traits(struct fw_meta *m, struct fw_str group_id,
+			   void (*fn)(void *ctx, struct fw_str group, struct fw_str key,
+				      struct fw_str value),
+			   void *ctx, struct fw_err *err);
+/* The people ever merged into person `kept` (their former ids). */
+int fw_meta_merged_into(struct fw_meta *m, int64_t kept, void (*fn)(void *ctx, int64_t merged),
+			void *ctx);
+/* Every membership (person id, group id). */
+int fw_meta_memberships(struct fw_meta *m,
+			void (*fn)(void *ctx, int64_t person, struct fw_str group_id), void *ctx,
+			struct fw_err *err);
 #endif

@@ -23,6 +23,11 @@ int fw_plg_load(struct fw_store *s, struct fw_meta *m, const struct fw_config *c
 		struct fw_plg **out, struct fw_err *err);
 void fw_plg_free(struct fw_plg *p);
 
+/* An account's MRR at time t (0 with no plan change then); *changed_ms gets
+ * the time of the plan change it comes from (INT64_MIN if none). */
+double fw_plg_account_mrr(const struct fw_plg *p, struct fw_str group_id, int64_t t,
+			  int64_t *changed_ms);
+
 struct fw_metric_value {
 	int has; /* 0 = null (empty denominator) */
 	double v;

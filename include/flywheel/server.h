@@ -51,7 +51,14 @@ struct fw_server {
 	atomic_ullong requests, events_stored, duplicates, rejected;
 	struct fw_rulesdb *rules;     /* DATA/rules.db: leads, history, outbox */
 	struct fw_webhooks *webhooks; /* the delivery worker (run_rules), or NULL */
-	struct fw_scorer *scorer;     /* live scores (run_rules), or NULL */
+	struct fw_scorer *scorer;     /* live scores (run_rules, or built by fw_server_rules_local) */
+	pthread_t rules_thread;       /* feeds the scorer (src/net/rules.c) */
+	int rules_running;
+	atomic_int rescore_wanted;
+	atomic_ullong rebases;        /* full rescores done */
+	struct fw_snapshot *rules_snap; /* the snapshot the scorer is based on */
+	atomic_llong rules_last_ms;   /* wall time of the scorer's last update */
+	double rebase_seconds;        /* how long the last full rescore took */
 	pthread_mutex_t snap_mu;
 	struct fw_snapshot *snap; /* the newest query snapshot, or NULL */
 };
@@ -87,6 +94,17 @@ int fw_server_can_read(struct fw_server *s, struct fw_str key);
 /* Apply every durable record to people and accounts now (readers call this
  * so that what was acknowledged is visible). */
 int fw_server_catch_up(struct fw_server *s, struct fw_err *err);
+
+/* The rules thread (src/net/rules.c): keeps s->scorer live — a full
+ * rescore at start and every scoring.rescore_interval_seconds, then every
+ * new durable, applied record fed as it comes; changes written to rules.db
+ * with their webhooks. Started by fw_server_open with run_rules. */
+int fw_server_rules_start(struct fw_server *s, struct fw_err *err);
+void fw_server_rules_stop(struct fw_server *s);
+/* Ask the rules thread for a full rescore and wait (up to timeout_ms) for
+ * it; without the thread, build s->scorer once from the current snapshot
+ * (for `flywheel query pqls` on a data directory). */
+int fw_server_rescore(struct fw_server *s, int timeout_ms, struct fw_err *err);
 
 /* Route tables: ingest (src/ingest/ingest.c), the read API (src/web/api.c),
  * the web dashboard with GET /api/v1/keys (src/web/dashboard.c), leads and

@@ -974,3 +974,121 @@ int fw_meta_identities(struct fw_meta *m,
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }
+
+/* ---- reads for the rules ---- */
+
+static struct fw_str col_fw_str(sqlite3_stmt *s, int i)
+{
+	return (struct fw_str){(const char *)sqlite3_column_text(s, i),
+			       (uint32_t)sqlite3_column_bytes(s, i)};
+}
+
+int64_t fw_meta_person_id(struct fw_meta *m, struct fw_str distinct_id, char *user_id, size_t n)
+{
+	pthread_mutex_lock(&m->mu);
+	int64_t pid = 0;
+	sqlite3_stmt *s;
+	if (!sqlite3_prepare_v2(m->db, "SELECT i.person_id, coalesce(p.user_id, '') FROM identities i"
+				       " JOIN persons p ON p.id = i.person_id WHERE i.distinct_id = ?1",
+				-1, &s, NULL)) {
+		sqlite3_bind_text(s, 1, distinct_id.p, (int)distinct_id.len, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			pid = sqlite3_column_int64(s, 0);
+			if (user_id && n)
+				snprintf(user_id, n, "%s", (const char *)sqlite3_column_text(s, 1));
+		}
+		sqlite3_finalize(s);
+	}
+	if (!pid && user_id && n)
+		user_id[0] = 0;
+	pthread_mutex_unlock(&m->mu);
+	return pid;
+}
+
+int fw_meta_person_traits(struct fw_meta *m, const char *key, int64_t person,
+			  void (*fn)(void *ctx, int64_t person, struct fw_str key, struct fw_str value),
+			  void *ctx, struct fw_err *err)
+{
+	pthread_mutex_lock(&m->mu);
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (sqlite3_prepare_v2(m->db, person ? "SELECT person_id, key, value FROM person_traits WHERE person_id = ?2"
+					     : "SELECT person_id, key, value FROM person_traits WHERE key = ?1",
+			       -1, &s, NULL)) {
+		rc = db_error(m, err, "reading person traits");
+	} else {
+		if (person)
+			sqlite3_bind_int64(s, 2, person);
+		else
+			sqlite3_bind_text(s, 1, key ? key : "", -1, SQLITE_STATIC);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fn(ctx, sqlite3_column_int64(s, 0), col_fw_str(s, 1), col_fw_str(s, 2));
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+int fw_meta_account_traits(struct fw_meta *m, struct fw_str group_id,
+			   void (*fn)(void *ctx, struct fw_str group, struct fw_str key,
+				      struct fw_str value),
+			   void *ctx, struct fw_err *err)
+{
+	pthread_mutex_lock(&m->mu);
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (sqlite3_prepare_v2(m->db, group_id.len ? "SELECT a.group_id, t.key, t.value FROM account_traits t"
+						     " JOIN accounts a ON a.id = t.account_id WHERE a.group_id = ?1"
+						   : "SELECT a.group_id, t.key, t.value FROM account_traits t"
+						     " JOIN accounts a ON a.id = t.account_id",
+			       -1, &s, NULL)) {
+		rc = db_error(m, err, "reading account traits");
+	} else {
+		if (group_id.len)
+			sqlite3_bind_text(s, 1, group_id.p, (int)group_id.len, SQLITE_STATIC);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fn(ctx, col_fw_str(s, 0), col_fw_str(s, 1), col_fw_str(s, 2));
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+int fw_meta_memberships(struct fw_meta *m,
+			void (*fn)(void *ctx, int64_t person, struct fw_str group_id), void *ctx,
+			struct fw_err *err)
+{
+	pthread_mutex_lock(&m->mu);
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (sqlite3_prepare_v2(m->db, "SELECT m.person_id, a.group_id FROM memberships m"
+				       " JOIN accounts a ON a.id = m.account_id",
+			       -1, &s, NULL)) {
+		rc = db_error(m, err, "reading memberships");
+	} else {
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fn(ctx, sqlite3_column_int64(s, 0), col_fw_str(s, 1));
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+int fw_meta_merged_into(struct fw_meta *m, int64_t kept, void (*fn)(void *ctx, int64_t merged),
+			void *ctx)
+{
+	pthread_mutex_lock(&m->mu);
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (sqlite3_prepare_v2(m->db, "SELECT merged_person FROM merges WHERE kept_person = ?1", -1,
+			       &s, NULL)) {
+		rc = FW_EIO;
+	} else {
+		sqlite3_bind_int64(s, 1, kept);
+		while (sqlite3_step(s) == SQLITE_ROW)
+			fn(ctx, sqlite3_column_int64(s, 0));
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}

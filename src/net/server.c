@@ -122,7 +122,8 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 		pthread_create(&s->applier, NULL, applier_main, s);
 		s->applier_running = 1;
 	}
-	if (opt->run_rules && (rc = fw_webhooks_start(s->rules, &s->cfg, &s->webhooks, err))) {
+	if (opt->run_rules && ((rc = fw_webhooks_start(s->rules, &s->cfg, &s->webhooks, err)) ||
+			       (rc = fw_server_rules_start(s, err)))) {
 		fw_server_close(s);
 		return rc;
 	}
@@ -142,6 +143,7 @@ void fw_server_close(struct fw_server *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, 1);
+	fw_server_rules_stop(s);
 	fw_webhooks_stop(s->webhooks);
 	if (s->applier_running)
 		pthread_join(s->applier, NULL);

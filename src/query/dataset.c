@@ -278,10 +278,10 @@ int fw_dataset_build(struct fw_store *s, struct fw_meta *m, const struct fw_conf
 	if (!rc && d->seq)
 		rc = fw_store_scan(s, &q, on_record, &b, err);
 	fw_dict_release(&b.ids);
-	fw_dict_release(&b.meta_people);
+	d->meta_people = b.meta_people; /* kept: the rules resolve later events with it */
+	d->meta_person = b.meta_person;
 	fw_arena_release(&b.arena);
 	free(b.id_person);
-	free(b.meta_person);
 	free(b.has_user_key);
 	if (rc) {
 		free(b.ev);
@@ -340,10 +340,20 @@ static void column_release(struct fw_column *c)
 	fw_dict_release(&c->values);
 }
 
+uint32_t fw_dataset_person_of_meta(const struct fw_dataset *d, int64_t meta_person)
+{
+	char key[24];
+	int n = snprintf(key, sizeof key, "%lld", (long long)meta_person);
+	uint32_t k = fw_dict_find(&d->meta_people, key, (size_t)n);
+	return k == UINT32_MAX ? UINT32_MAX : d->meta_person[k];
+}
+
 void fw_dataset_free(struct fw_dataset *d)
 {
 	if (!d)
 		return;
+	fw_dict_release(&d->meta_people);
+	free(d->meta_person);
 	if (d->lazy) {
 		free(d->lazy->account_off);
 		free(d->lazy->account_ev);

@@ -933,3 +933,25 @@ void fw_metrics_json(const struct fw_metrics *m, const struct fw_config *c, stru
 	}
 	fw_buf_adds(out, "}}");
 }
+
+double fw_plg_account_mrr(const struct fw_plg *p, struct fw_str group_id, int64_t t,
+			  int64_t *changed_ms)
+{
+	uint32_t a = p ? fw_dict_find(&p->groups, group_id.p, group_id.len) : UINT32_MAX;
+	*changed_ms = INT64_MIN;
+	if (a == UINT32_MAX || !p->plan_off)
+		return 0;
+	const struct plg_plan_change *c = p->plans.v + p->plan_off[a];
+	size_t n = p->plan_off[a + 1] - p->plan_off[a];
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c[mid].t <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo)
+		*changed_ms = c[lo - 1].t;
+	return lo ? c[lo - 1].mrr : 0;
+}
