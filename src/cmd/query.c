@@ -22,7 +22,11 @@ static const char HELP[] =
 	"  metrics             the PLG metrics (DESIGN.md) with the previous period and targets;\n"
 	"                      --from/--to default to the 30 days up to today\n"
 	"  funnel | retention | stickiness | lifecycle | trends | revenue | virality | accounts\n"
-	"                      analyses (POST /api/v1/query; `flywheel query funnel --help`)\n\n"
+	"                      analyses (POST /api/v1/query; `flywheel query funnel --help`)\n"
+	"  pqls [--top N]      product-qualified leads by route and score, with reasons\n"
+	"  score ID            one account's (or --person's) score breakdown and history\n"
+	"  at-risk | expansion accounts whose usage fell, or near a plan limit\n"
+	"                      (`flywheel query pqls --help`)\n\n"
 	"options:\n"
 	"  --from DAY --to DAY  half-open UTC range [from, to), days as YYYY-MM-DD\n"
 	"  --json               print the API's JSON instead of a table\n"
@@ -526,6 +530,9 @@ int fw_cmd_query(int argc, char **argv)
 			     !strcmp(argv[i], "--key") || !strcmp(argv[i], "--config");
 			continue;
 		}
+		if (!strcmp(argv[i], "pqls") || !strcmp(argv[i], "score") ||
+		    !strcmp(argv[i], "at-risk") || !strcmp(argv[i], "expansion"))
+			return fw_cmd_query_leads(argc, argv, argv[i]);
 		if (!is_analysis(argv[i]))
 			break;
 		if (fw_cmd_wants_help(argc, argv)) {

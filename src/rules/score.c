@@ -1231,6 +1231,15 @@ static void count_domains(struct fw_scorer *sc)
 static void update_locked(struct fw_scorer *sc, int64_t now)
 {
 	sc->now = now;
+	/* an account's traits are its people's trait rules too */
+	for (uint32_t i = 0; i < sc->dirty_accounts.n; i++) {
+		uint32_t slot = sc->dirty_accounts.v[i];
+		if (!sc->accounts.v[slot].traits_dirty)
+			continue;
+		reload_account_traits(sc, slot);
+		for (uint32_t k = 0; k < sc->accounts.v[slot].members.n; k++)
+			mark_slot(sc, sc->accounts.v[slot].members.v[k]);
+	}
 	for (uint32_t i = 0; i < sc->dirty_persons.n; i++) {
 		uint32_t slot = sc->dirty_persons.v[i];
 		struct sc_person *p = &sc->persons.v[slot];
@@ -1242,10 +1251,10 @@ static void update_locked(struct fw_scorer *sc, int64_t now)
 			mark_account(sc, p->accounts.v[k]);
 	}
 	for (uint32_t i = 0; i < sc->dirty_accounts.n; i++) {
-		struct sc_account *a = &sc->accounts.v[sc->dirty_accounts.v[i]];
-		if (a->traits_dirty)
-			reload_account_traits(sc, sc->dirty_accounts.v[i]);
-		a->mrr = account_mrr(sc, sc->dirty_accounts.v[i]);
+		uint32_t slot = sc->dirty_accounts.v[i];
+		if (sc->accounts.v[slot].traits_dirty)
+			reload_account_traits(sc, slot);
+		sc->accounts.v[slot].mrr = account_mrr(sc, slot);
 	}
 	count_domains(sc);
 	for (uint32_t i = 0; i < sc->dirty_persons.n; i++)
