@@ -13,6 +13,10 @@ int fw_cmd_query(int argc, char **argv);
 int fw_cmd_check(int argc, char **argv);
 int fw_cmd_demo(int argc, char **argv);
 int fw_cmd_report(int argc, char **argv);
+int fw_cmd_webhooks(int argc, char **argv);
+
+/* `flywheel query pqls|score|at-risk|expansion` (src/cmd/query_leads.c). */
+int fw_cmd_query_leads(int argc, char **argv, const char *kind);
 
 /* Shared option helpers for src/cmd/. */
 int fw_cmd_wants_help(int argc, char **argv);
