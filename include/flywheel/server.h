@@ -58,7 +58,8 @@ struct fw_server {
 	atomic_ullong rebases;        /* full rescores done */
 	struct fw_snapshot *rules_snap; /* the snapshot the scorer is based on */
 	atomic_llong rules_last_ms;   /* wall time of the scorer's last update */
-	double rebase_seconds;        /* how long the last full rescore took */
+	double rebase_seconds;        /* how long the last full rescore took... */
+	double rebase_snapshot_seconds, rebase_score_seconds; /* ...of it: the snapshot, the scoring */
 	pthread_mutex_t snap_mu;
 	struct fw_snapshot *snap; /* the newest query snapshot, or NULL */
 };

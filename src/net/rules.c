@@ -55,10 +55,14 @@ static int rebase(struct fw_server *s, struct fw_err *err)
 	int rc = fw_server_snapshot(s, &snap, err);
 	if (rc)
 		return rc;
+	int64_t t1 = fw_mono_ns();
 	rc = fw_scorer_rebase(s->scorer, snap->d, snap->plg, fw_now_ms(), err);
 	fw_snapshot_release(s->rules_snap);
 	s->rules_snap = snap;
-	s->rebase_seconds = (double)(fw_mono_ns() - t0) / 1e9;
+	int64_t t2 = fw_mono_ns();
+	s->rebase_seconds = (double)(t2 - t0) / 1e9;
+	s->rebase_snapshot_seconds = (double)(t1 - t0) / 1e9;
+	s->rebase_score_seconds = (double)(t2 - t1) / 1e9;
 	return rc;
 }
 

@@ -64,7 +64,10 @@ int fw_api_rescore(struct fw_server *s, struct fw_buf *out, struct fw_err *err)
 {
 	int rc = fw_server_rescore(s, 120000, err);
 	if (!rc)
-		fw_buf_printf(out, "{\"rescored\":true,\"seconds\":%.3f}", s->rebase_seconds);
+		fw_buf_printf(out,
+			      "{\"rescored\":true,\"seconds\":%.4f,\"snapshot_seconds\":%.4f,"
+			      "\"score_seconds\":%.4f}",
+			      s->rebase_seconds, s->rebase_snapshot_seconds, s->rebase_score_seconds);
 	return rc;
 }
 

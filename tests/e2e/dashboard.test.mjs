@@ -404,7 +404,17 @@ describe('web dashboard', { timeout: 120000 }, () => {
     await shot('virality');
   });
 
-  it('accounts: searchable list and an account page with traits, members, usage and the score placeholder', async () => {
+  it('leads: route counts, the leads with their reasons, at-risk and expansion', async () => {
+    const api = await apiJson('/api/v1/pqls?unit=account&limit=100');
+    await visit('#/leads', 'leads');
+    for (const r of ['account_executive', 'inside_sales', 'upgrade_campaign', 'nurture'])
+      assert.deepEqual(await raw(`[data-metric="route_${r}"] .stat-value`), api.routes[r]);
+    assert.deepEqual(await page.locator('table.leads tbody tr').evaluateAll((rs) => rs.map((r) => [r.dataset.key, Number(r.dataset.score)])),
+      api.leads.map((l) => [l.key, l.score]));
+    await shot('leads');
+  });
+
+  it('accounts: searchable list and an account page with traits, members, usage and the score', async () => {
     await visit('#/accounts', 'accounts');
     const api = await query({ kind: 'accounts', limit: 5000 });
     assert.equal(await page.locator('table.accounts tbody tr').count(), Math.min(50, api.total));
@@ -420,7 +430,11 @@ describe('web dashboard', { timeout: 120000 }, () => {
     const acct = await apiJson('/api/v1/accounts/ws_01');
     assert.deepEqual(await raw('[data-metric="members"] .stat-value'), acct.members.length);
     assert.deepEqual(await raw('[data-metric="plan"] .stat-value'), acct.traits.plan ?? null);
-    assert.match(await page.textContent('#score'), /Scoring arrives with PQL scoring/);
+    const score = await apiJson('/api/v1/pqls/account/ws_01');
+    await page.waitForSelector('#score .score');
+    assert.equal(Number(await page.getAttribute('#score .score', 'data-raw')), score.score);
+    assert.deepEqual(await page.locator('#score tr[data-rule]').evaluateAll((rs) => rs.map((r) => r.dataset.rule)),
+      score.rules.filter((r) => r.points > 0).map((r) => r.rule));
     assert.equal(await page.locator('table.data.kv tr').count(), Object.keys(acct.traits).length);
     await charts(1, 'account usage');
     await shot('account');

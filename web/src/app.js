@@ -17,10 +17,11 @@ import revenue from './pages/revenue.js';
 import virality from './pages/virality.js';
 import accounts from './pages/accounts.js';
 import account from './pages/account.js';
+import leads from './pages/leads.js';
 import live from './pages/live.js';
 import connect from './pages/connect.js';
 
-const PAGES = { overview, funnels, retention, engagement, revenue, virality, accounts, account, live, connect };
+const PAGES = { overview, funnels, retention, engagement, revenue, virality, leads, accounts, account, live, connect };
 const NAV = [
   ['overview', 'Overview'],
   ['funnels', 'Funnels'],
@@ -28,6 +29,7 @@ const NAV = [
   ['engagement', 'Engagement'],
   ['revenue', 'Revenue'],
   ['virality', 'Virality'],
+  ['leads', 'Leads'],
   ['accounts', 'Accounts'],
   ['live', 'Live events'],
   ['connect', 'Connect your app'],

@@ -1,12 +1,14 @@
 // account.js — one account: its traits and plan (GET /api/v1/accounts/{id}),
 // its members, and its usage over the range (kind "trends" filtered on the
-// events naming it: "$context.groupId"). The score arrives with PQL scoring.
+// events naming it: "$context.groupId"), and its PQL score with the rules
+// behind it, its route, triggers and history (GET /api/v1/pqls/account/{id}).
 // URL: #/accounts/ID
 import { api } from '../api.js';
 import { timeChart } from '../charts.js';
 import { h, panel, table } from '../dom.js';
 import * as fmt from '../format.js';
 import { allOk, fill, section, stat } from './util.js';
+import { routeBadge } from './leads.js';
 
 const MEMBERS = 50;
 
@@ -28,12 +30,11 @@ export default {
     const traitsEl = h('div');
     const membersEl = h('div');
     const usageEl = h('div');
+    const scoreEl = h('div', { id: 'score' });
     root.append(
       h('p', null, h('a', { href: `#/accounts?${new URLSearchParams(ctx.shared)}` }, '← All accounts')),
       head,
-      h('div', { class: 'two' }, panel('Traits', traitsEl), panel('Score', h('div', { class: 'placeholder', id: 'score' },
-        h('p', null, h('strong', null, 'Scoring arrives with PQL scoring.')),
-        h('p', { class: 'muted' }, 'This account\'s product-qualified-lead score, its reasons (which rule gave how many points, from which events) and its routing (nurture, upgrade campaign, inside sales, account executive) will show here.')))),
+      h('div', { class: 'two' }, panel('Traits', traitsEl), panel('Score', scoreEl, { note: 'Live PQL score (docs/scoring.md): each rule counted once, from the member who earned it.' })),
       panel('Usage', usageEl, { note: 'Events naming this account (context.groupId) per day, and distinct members with one.' }),
       panel('Members', membersEl));
     let acct;
@@ -83,6 +84,34 @@ export default {
       usageEl.append(host);
       timeChart(host, { days, series: [{ label: 'Events', values: t.series[0].points.map((p) => p.value), bars: true }, { label: 'Active members', values: t.series[1].points.map((p) => p.value) }], kind: 'count' });
     });
-    return allOk([a, u]);
+    const sc = await section(scoreEl, async () => {
+      let j;
+      try {
+        j = await api.get(`/api/v1/pqls/account/${encodeURIComponent(id)}?history=10`, { fresh: true });
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        fill(scoreEl, h('p', { class: 'empty' }, 'Not scored yet.'));
+        return;
+      }
+      if (ctx.stale()) return;
+      const rules = j.rules.filter((r) => r.points > 0);
+      fill(scoreEl,
+        h('div', { class: 'score-head' }, h('span', { class: 'score', dataset: { raw: String(j.score) } }, fmt.count(j.score)), routeBadge(j.route),
+          j.triggers.length ? h('span', { class: 'muted' }, ` triggers: ${j.triggers.map((t) => t.replace(/_/g, ' ')).join(', ')}`) : null),
+        h('p', { class: 'muted cause' }, j.cause),
+        table([
+          { label: 'Rule', get: (r) => r.description },
+          { label: 'Points', get: (r) => fmt.num(r.points, 1), num: true },
+          { label: 'From', get: (r) => r.from ?? h('span', { class: 'muted' }, 'the account') },
+        ], rules, { empty: 'No rule has given points yet.', rowAttrs: (r) => ({ 'data-rule': r.rule }) }),
+        j.history.length ? h('details', null, h('summary', null, `History (${j.history.length})`),
+          table([
+            { label: 'When', get: (x) => fmt.time(x.time) },
+            { label: 'Change', get: (x) => x.kind },
+            { label: 'Score', get: (x) => fmt.count(x.score), num: true },
+            { label: 'Route', get: (x) => routeBadge(x.route) },
+          ], j.history)) : null);
+    });
+    return allOk([a, u, sc]);
   },
 };
