@@ -15,6 +15,7 @@
 #  5. json_bench (our JSON parser vs jansson), if build/json_bench or bench/out/json_bench exists
 #  6. bench/analytics/run.sh: funnel, retention, DAU/MAU, accounts, events in Flywheel,
 #     DuckDB and ClickHouse on one generated dataset (FW_BENCH_EVENTS, 10M), cross-checked
+#  7. bench/scoring/run.sh: full PQL rescore and event-to-score latency (10M messages)
 # Prints a table and writes bench/out/results.json. Every server it starts
 # listens on 127.0.0.1 only and is killed on exit.
 #
@@ -391,4 +392,18 @@ if [ -z "${BENCH_SKIP_ANALYTICS:-}" ]; then
     PIDS+=("$AN_PID")
     wait "$AN_PID"; AN_RC=$?
     [ $AN_RC -eq 0 ] || { echo "bench: analytics failed (status $AN_RC)" >&2; exit $AN_RC; }
+fi
+
+# ---------------------------------------------------------------- scoring
+# bench/scoring/run.sh: a full PQL rescore of the demo company at scale 5 (~120,000
+# people, 25,000 accounts, 10M messages) and the time from an event's acknowledgement
+# to its person's new score under sustained ingest; bench/out/scoring.json.
+# BENCH_SKIP_SCORING=1 skips it; FW_BENCH_SCORING_SCALE sets the size.
+if [ -z "${BENCH_SKIP_SCORING:-}" ]; then
+    say "scoring: full rescore and event-to-score latency (bench/scoring/run.sh)"
+    FLYWHEEL_BIN=$FLYWHEEL_BIN "$BENCH/scoring/run.sh" &
+    SC_PID=$!
+    PIDS+=("$SC_PID")
+    wait "$SC_PID"; SC_RC=$?
+    [ $SC_RC -eq 0 ] || { echo "bench: scoring failed (status $SC_RC)" >&2; exit $SC_RC; }
 fi

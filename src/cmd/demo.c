@@ -1614,7 +1614,25 @@ static int write_config(const char *dir, double scale, struct fw_err *err)
 		"  contraction_mrr: %.0f\n"
 		"  churned_mrr: %.0f\n"
 		"  # virality\n"
-		"  k_factor: 0.4\n",
+		"  k_factor: 0.4\n"
+		"# PQL scoring (docs/scoring.md): the default rules, with signals fading\n"
+		"# over a month, and the big companies' domains as enterprise domains\n"
+		"scoring:\n"
+		"  half_life_days: 30\n"
+		"triggers:\n"
+		"  enterprise_domain:\n"
+		"    domains: [globex.com, initech.com, umbrella-corp.com, hooli.com, stark.com,\n"
+		"              wayne.com, cyberdyne.com, tyrell.com, wonka.com, massivedynamic.com,\n"
+		"              soylent.com, aperture.com]\n"
+		"# Tasklane's plans: the free plan's 3 seats are why the 4th invite fails\n"
+		"default_plan: free\n"
+		"plans:\n"
+		"  free: {price: 0, limits: {seats: 3}, upgrade_to: starter}\n"
+		"  trial: {price: 0, trial_days: 14, trial_ends_to: free, limits: {seats: 10}, upgrade_to: starter}\n"
+		"  starter: {price: 29, limits: {seats: 5}, upgrade_to: pro}\n"
+		"  pro: {price: 36, limits: {seats: 50}, upgrade_to: business}\n"
+		"  business: {price: 125, limits: {seats: 200}, upgrade_to: enterprise}\n"
+		"  enterprise: {price: 0}\n",
 		path, 3000 * scale, 2400 * scale, 700 * scale, 5000 * scale, 10000 * scale,
 		5000 * scale, 500 * scale, 1500 * scale);
 	int rc = write_file(path, b.data, err);
