@@ -77,6 +77,29 @@ static void summary(const struct fw_config *c)
 		printf("  %-18snone in the file (from the environment, or created by `serve`)\n",
 		       "keys");
 	printf("  %-18s%s\n", "listen", c->listen);
+	const struct fw_scoring *sp = &c->scoring;
+	printf("  %-18s", "scoring rules");
+	for (size_t r = 0; r < sp->nrules; r++)
+		printf("%s%s", r ? ", " : "", sp->rules[r].name);
+	printf("%s\n", sp->nrules ? "" : "none (every score is 0)");
+	printf("  %-18snurture 0, upgrade_campaign %d, inside_sales %d, account_executive %d%s\n",
+	       "routes", sp->tiers[FW_ROUTE_UPGRADE_CAMPAIGN], sp->tiers[FW_ROUTE_INSIDE_SALES],
+	       sp->tiers[FW_ROUTE_ACCOUNT_EXECUTIVE],
+	       sp->require_activation ? "; no sales route before activation" : "");
+	printf("  %-18s", "triggers");
+	for (int t = 0, n = 0; t < FW_TRIGGER_COUNT; t++)
+		if (sp->triggers[t].enabled)
+			printf("%s%s -> %s", n++ ? ", " : "", fw_trigger_names[t],
+			       fw_lead_route_names[sp->triggers[t].route]);
+	printf("\n  %-18s", "plans");
+	for (size_t i = 0; i < c->nplans; i++)
+		printf("%s%s", i ? ", " : "", c->plans[i].name);
+	printf("%s\n", c->nplans ? "" : "none");
+	printf("  %-18s", "destinations");
+	for (size_t i = 0; i < c->ndestinations; i++)
+		printf("%s%s (%s)", i ? ", " : "", c->destinations[i].name,
+		       c->destinations[i].format == FW_DEST_SLACK ? "slack" : "json");
+	printf("%s\n", c->ndestinations ? "" : "none (no webhooks are sent)");
 }
 
 int fw_cmd_check(int argc, char **argv)

@@ -41,6 +41,8 @@ test('check: a valid file prints ok and what it sets', () => {
   assert.match(r.stdout, /activation event +"Dashboard Shared"/);
   assert.match(r.stdout, /core features +"Report Run", "Export"/);
   assert.match(r.stdout, /targets +activation_rate_7d 0\.4, nrr 1\.2/);
+  assert.match(r.stdout, /scoring rules +onboarding_completed, invited_team, .*, target_industry\n/);
+  assert.match(r.stdout, /routes +nurture 0, upgrade_campaign 41, inside_sales 65, account_executive 100; no sales route before activation/);
   assert.equal(r.stderr, '');
 });
 
