@@ -1193,12 +1193,13 @@ static void account_result(struct fw_scorer *sc, uint32_t slot)
 }
 
 /* People on free plans per company domain, and which domains pass the
- * free_domain trigger's bar. Marks the people and accounts of a domain
- * whose state flipped. Returns 1 if any did. */
+ * free_domain trigger's bar. Re-evaluates the people, and marks the
+ * accounts, of a domain whose state flipped. */
 static void count_domains(struct fw_scorer *sc)
 {
 	const struct fw_trigger_config *t = &sc->sp->triggers[FW_TRIGGER_FREE_DOMAIN];
-	memset(sc->domain_free.v, 0, sc->domain_free.n * sizeof *sc->domain_free.v);
+	if (sc->domain_free.n)
+		memset(sc->domain_free.v, 0, sc->domain_free.n * sizeof *sc->domain_free.v);
 	for (uint32_t i = 0; i < sc->persons.n; i++) {
 		const struct sc_person *p = &sc->persons.v[i];
 		if (p->domain == SC_NONE || p->free_mail || p->merged_into != SC_NONE)
