@@ -43,10 +43,10 @@ int fw_outbox_add_tx(struct fw_rulesdb *db, const struct fw_config *cfg, const c
 /* The delivery worker: started by the server (fw_server_open with
  * run_rules), stopped and joined by fw_webhooks_stop. fw_webhooks_kick
  * wakes it after a commit that queued rows. */
-struct fw_webhooks;
-int fw_webhooks_start(struct fw_rulesdb *db, const struct fw_config *cfg, struct fw_webhooks **out,
-		      struct fw_err *err);
-void fw_webhooks_kick(struct fw_webhooks *w);
-void fw_webhooks_stop(struct fw_webhooks *w);
+struct fw_webhook_worker;
+int fw_webhooks_start(struct fw_rulesdb *db, const struct fw_config *cfg,
+		      struct fw_webhook_worker **out, struct fw_err *err);
+void fw_webhooks_kick(struct fw_webhook_worker *w);
+void fw_webhooks_stop(struct fw_webhook_worker *w);
 
 #endif

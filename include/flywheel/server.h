@@ -50,7 +50,7 @@ struct fw_server {
 	atomic_int stop;
 	atomic_ullong requests, events_stored, duplicates, rejected;
 	struct fw_rulesdb *rules;     /* DATA/rules.db: leads, history, outbox */
-	struct fw_webhooks *webhooks; /* the delivery worker (run_rules), or NULL */
+	struct fw_webhook_worker *webhooks; /* the delivery worker (run_rules), or NULL */
 	struct fw_scorer *scorer;     /* live scores (run_rules, or built by fw_server_rules_local) */
 	pthread_t rules_thread;       /* feeds the scorer (src/net/rules.c) */
 	int rules_running;
