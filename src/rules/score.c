@@ -1231,6 +1231,8 @@ static void count_domains(struct fw_scorer *sc)
 
 static void update_locked(struct fw_scorer *sc, int64_t now)
 {
+	if (!sc->dirty_persons.n && !sc->dirty_accounts.n)
+		return; /* nothing fed: scores move with time only at rescores */
 	sc->now = now;
 	/* an account's traits are its people's trait rules too */
 	for (uint32_t i = 0; i < sc->dirty_accounts.n; i++) {
