@@ -26,6 +26,7 @@
  * about a second; an attempt cut short by stopping is not recorded (the row
  * stays pending and is sent again, with the same webhook-id, after restart).
  */
+#include "flywheel/decode.h"
 #include "flywheel/json.h"
 #include "flywheel/outbox.h"
 #include "flywheel/timeutil.h"
@@ -116,21 +117,6 @@ int64_t fw_webhook_retry_after_ms(const char *v, int64_t now_ms)
 
 /* ---- signing ---- */
 
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int fw_webhook_key(const char *secret, uint8_t *key, size_t cap, size_t *len, struct fw_err *err)
 {
 	*len = 0;
@@ -144,36 +130,32 @@ int fw_webhook_key(const char *secret, uint8_t *key, size_t cap, size_t *len, st
 		*len = n;
 		return 0;
 	}
+	/* strict standard base64 (fw_base64_decode also takes the URL-safe
+	 * alphabet and spaces, which a Standard Webhooks secret never has) */
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char *p = secret + 6;
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0, i = 0;
-	for (; p[i] && p[i] != '='; i++) {
-		int v = b64val((unsigned char)p[i]);
-		if (v < 0)
-			return fw_error(err, FW_EINVAL,
-					"the secret is not valid base64 after \"whsec_\" (character %zu, "
-					"'%c'): copy it again from where it was made",
-					i + 1, p[i]);
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return fw_error(err, FW_EINVAL, "the secret is longer than %zu bytes", cap);
-			key[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	size_t nchars = i, pad = 0;
-	for (; p[i] == '='; i++)
-		pad++;
-	if (p[i] || pad > 2 || nchars % 4 == 1 || (pad && (nchars + pad) % 4 != 0))
+	size_t nchars = strspn(p, alphabet), pad = strspn(p + nchars, "=");
+	if (p[nchars] && p[nchars] != '=')
+		return fw_error(err, FW_EINVAL,
+				"the secret is not valid base64 after \"whsec_\" (character %zu, "
+				"'%c'): copy it again from where it was made",
+				nchars + 1, p[nchars]);
+	if (p[nchars + pad] || pad > 2 || nchars % 4 == 1 || (pad && (nchars + pad) % 4 != 0))
 		return fw_error(err, FW_EINVAL,
 				"the secret is not valid base64 after \"whsec_\" (bad length or padding)");
-	if (!n)
-		return fw_error(err, FW_EINVAL, "the secret has no key after \"whsec_\"");
-	*len = n;
-	return 0;
+	struct fw_buf raw = {0};
+	int rc = fw_base64_decode(p, nchars, &raw, err);
+	if (!rc && !raw.len)
+		rc = fw_error(err, FW_EINVAL, "the secret has no key after \"whsec_\"");
+	if (!rc && raw.len > cap)
+		rc = fw_error(err, FW_EINVAL, "the secret is longer than %zu bytes", cap);
+	if (!rc) {
+		memcpy(key, raw.data, raw.len);
+		*len = raw.len;
+	}
+	fw_buf_release(&raw);
+	return rc;
 }
 
 void fw_webhook_sign(const uint8_t *key, size_t keylen, const char *webhook_id, int64_t timestamp_s,
