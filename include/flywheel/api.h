@@ -48,6 +48,11 @@ int fw_api_rescore(struct fw_server *s, struct fw_buf *out, struct fw_err *err);
 struct fw_req;
 struct fw_resp;
 int fw_api_authorized(struct fw_req *req, struct fw_resp *resp);
+/* A failed answer's JSON error: FW_ENOTFOUND 404 "not_found", FW_EINVAL 400
+ * with `invalid_reason`, FW_EAGAIN 503 "unavailable" with Retry-After, any
+ * other error 503 "unavailable". Nothing for rc 0. */
+void fw_api_answer(struct fw_resp *resp, int rc, const struct fw_err *err,
+		   const char *invalid_reason);
 
 /* One event as the API shows it. */
 void fw_api_event_json(struct fw_buf *b, const struct fw_event *e);

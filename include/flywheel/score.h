@@ -58,6 +58,9 @@ struct fw_lead_change {
 	const char *summary;   /* one line for chat destinations */
 };
 
+/* ["active_people", ...]: the triggers of a FW_LEAD_* triggers mask. */
+void fw_lead_triggers_json(struct fw_buf *b, unsigned triggers);
+
 struct fw_scorer;
 
 struct fw_scorer *fw_scorer_new(const struct fw_config *cfg, struct fw_meta *m);

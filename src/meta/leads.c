@@ -33,15 +33,6 @@ const char fw_leads_schema[] =
 	"CREATE TABLE IF NOT EXISTS signals(kind TEXT NOT NULL, account TEXT NOT NULL,"
 	"  since_ms INTEGER, detail TEXT, PRIMARY KEY(kind, account)) WITHOUT ROWID;";
 
-static void triggers_text(struct fw_buf *b, unsigned t)
-{
-	fw_buf_addc(b, '[');
-	for (int i = 0, n = 0; i < FW_TRIGGER_COUNT; i++)
-		if (t & (1u << i))
-			fw_buf_printf(b, "%s\"%s\"", n++ ? "," : "", fw_trigger_names[i]);
-	fw_buf_addc(b, ']');
-}
-
 static int route_of_name(const char *s)
 {
 	for (int r = 0; s && r < FW_ROUTE_COUNT; r++)
@@ -143,7 +134,7 @@ static void change_data(const struct fw_lead_change *ch, const char *what, struc
 	else
 		fw_buf_adds(b, "null,\"previous_route\":null");
 	fw_buf_adds(b, ",\"triggers\":");
-	triggers_text(b, ch->now.triggers);
+	fw_lead_triggers_json(b, ch->now.triggers);
 	fw_buf_printf(b, ",\"activated\":%s", ch->now.flags & FW_LEAD_ACTIVATED ? "true" : "false");
 	if (what)
 		fw_buf_printf(b, ",\"trigger\":\"%s\"", what);
@@ -183,7 +174,7 @@ static int write_one(struct fw_rulesdb *db, const struct fw_config *cfg,
 		     const struct fw_lead_change *ch, int64_t now, size_t *queued, struct fw_err *err)
 {
 	struct fw_buf trig = {0};
-	triggers_text(&trig, ch->now.triggers);
+	fw_lead_triggers_json(&trig, ch->now.triggers);
 	fw_buf_addc(&trig, 0);
 	struct row r = {ch, "score", trig.data, NULL, now};
 	int old_route = ch->old.exists ? ch->old.route : FW_ROUTE_NURTURE;

@@ -1081,8 +1081,7 @@ static double account_mrr(struct fw_scorer *sc, uint32_t slot)
 	return mrr;
 }
 
-/* A plan's limit on `meter`, or NAN. */
-static double plan_limit(const struct fw_config *c, const char *plan, const char *meter)
+double sc_plan_limit(const struct fw_config *c, const char *plan, const char *meter)
 {
 	for (size_t i = 0; i < c->nplans; i++)
 		if (plan && !strcmp(c->plans[i].name, plan))
@@ -1092,7 +1091,6 @@ static double plan_limit(const struct fw_config *c, const char *plan, const char
 	return NAN;
 }
 
-const char *sc_account_plan(struct fw_scorer *sc, uint32_t slot, char *buf, size_t n);
 const char *sc_account_plan(struct fw_scorer *sc, uint32_t slot, char *buf, size_t n)
 {
 	const char *plan = sc_trait(sc, sc->accounts.v[slot].traits, sc->plan_key, buf, n);
@@ -1175,7 +1173,7 @@ void sc_eval_account(struct fw_scorer *sc, uint32_t slot, double *rule_points, u
 			flags |= FW_LEAD_AT_RISK;
 	}
 	char buf[128];
-	double seats = plan_limit(sc->cfg, sc_account_plan(sc, slot, buf, sizeof buf), "seats");
+	double seats = sc_plan_limit(sc->cfg, sc_account_plan(sc, slot, buf, sizeof buf), "seats");
 	if ((!isnan(seats) && seats > 0 && a->members.n >= sp->expansion_near_share * seats) ||
 	    a->limits7)
 		flags |= FW_LEAD_EXPANSION;

@@ -176,6 +176,10 @@ void sc_eval_account(struct fw_scorer *sc, uint32_t slot, double *rule_points,
 		     uint32_t *rule_from);
 /* The route a score alone gives. */
 int sc_route_of_score(const struct fw_scoring *sp, int score);
+/* A plan's limit on `meter` ("seats" or a meter's name), or NAN. */
+double sc_plan_limit(const struct fw_config *c, const char *plan, const char *meter);
+/* An account's plan: its `plan` trait, else the config's default plan. */
+const char *sc_account_plan(struct fw_scorer *sc, uint32_t slot, char *buf, size_t n);
 /* Trait of a unit as text (strings unquoted), or NULL. */
 const char *sc_trait(struct fw_scorer *sc, char **traits, uint32_t key, char *buf, size_t n);
 

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *sc_account_plan(struct fw_scorer *sc, uint32_t slot, char *buf, size_t n);
-
 static void time_json(struct fw_buf *b, int64_t t)
 {
 	if (t == SC_NEVER || t == INT64_MIN) {
@@ -36,7 +34,7 @@ static void points_json(struct fw_buf *b, double p)
 	fw_json_write_double(b, round(p * 10) / 10);
 }
 
-static void triggers_json(struct fw_buf *b, unsigned triggers)
+void fw_lead_triggers_json(struct fw_buf *b, unsigned triggers)
 {
 	fw_buf_addc(b, '[');
 	for (int t = 0, n = 0; t < FW_TRIGGER_COUNT; t++)
@@ -126,14 +124,8 @@ static void signals_fields(struct fw_scorer *sc, uint32_t slot, struct fw_buf *b
 	time_json(b, a->last_active);
 	fw_buf_printf(b, ",\"members\":%u,\"active_people\":%u,\"limit_reached_7d\":%u", a->members.n,
 		      a->active_people, a->limits7);
-	double seats = NAN;
-	for (size_t i = 0; plan && i < sc->cfg->nplans; i++)
-		if (!strcmp(sc->cfg->plans[i].name, plan))
-			for (size_t k = 0; k < sc->cfg->plans[i].nlimits; k++)
-				if (!strcmp(sc->cfg->plans[i].limits[k].meter, "seats"))
-					seats = sc->cfg->plans[i].limits[k].limit;
 	fw_buf_adds(b, ",\"seat_limit\":");
-	fw_json_write_double(b, seats);
+	fw_json_write_double(b, sc_plan_limit(sc->cfg, plan, "seats"));
 }
 
 /* ---- changes ---- */
@@ -234,7 +226,7 @@ static void lead_json(struct fw_scorer *sc, enum fw_lead_unit unit, uint32_t slo
 	str_json(b, fw_dict_str(unit ? &sc->account_keys : &sc->person_keys, slot));
 	fw_buf_printf(b, ",\"score\":%d,\"route\":\"%s\",\"activated\":%s,\"triggers\":", s->score,
 		      fw_lead_route_names[s->route], s->flags & FW_LEAD_ACTIVATED ? "true" : "false");
-	triggers_json(b, s->triggers);
+	fw_lead_triggers_json(b, s->triggers);
 	fw_buf_adds(b, ",\"reasons\":");
 	reasons_json(sc, unit, slot, b);
 	if (unit == FW_LEAD_ACCOUNT)
@@ -431,7 +423,7 @@ int fw_scorer_unit_json(struct fw_scorer *sc, enum fw_lead_unit unit, struct fw_
 		      s->flags & FW_LEAD_ACTIVATED ? "true" : "false",
 		      s->flags & FW_LEAD_AT_RISK ? "true" : "false",
 		      s->flags & FW_LEAD_EXPANSION ? "true" : "false");
-	triggers_json(out, s->triggers);
+	fw_lead_triggers_json(out, s->triggers);
 	struct fw_buf cause = {0};
 	cause_text(sc, s, &cause);
 	fw_buf_adds(out, ",\"cause\":");

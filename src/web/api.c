@@ -316,14 +316,23 @@ int fw_api_authorized(struct fw_req *req, struct fw_resp *resp)
 	return 1;
 }
 
+void fw_api_answer(struct fw_resp *resp, int rc, const struct fw_err *err,
+		   const char *invalid_reason)
+{
+	if (rc == FW_ENOTFOUND) {
+		fw_resp_error(resp, 404, "not_found", "%s", err->msg);
+	} else if (rc == FW_EINVAL) {
+		fw_resp_error(resp, 400, invalid_reason, "%s", err->msg);
+	} else if (rc) {
+		fw_resp_error(resp, 503, "unavailable", "%s", err->msg);
+		if (rc == FW_EAGAIN)
+			resp->retry_after = 2;
+	}
+}
+
 static void answer(struct fw_resp *resp, int rc, struct fw_err *err)
 {
-	if (rc == FW_ENOTFOUND)
-		fw_resp_error(resp, 404, "not_found", "%s", err->msg);
-	else if (rc == FW_EINVAL)
-		fw_resp_error(resp, 400, "invalid_query", "%s", err->msg);
-	else if (rc)
-		fw_resp_error(resp, 503, "unavailable", "%s", err->msg);
+	fw_api_answer(resp, rc, err, "invalid_query");
 }
 
 static size_t limit_arg(struct fw_req *req, size_t dflt, size_t max)

@@ -16,12 +16,7 @@
 
 static void answer(struct fw_resp *resp, int rc, struct fw_err *err)
 {
-	if (rc == FW_ENOTFOUND)
-		fw_resp_error(resp, 404, "not_found", "%s", err->msg);
-	else if (rc == FW_EINVAL)
-		fw_resp_error(resp, 400, "invalid_request", "%s", err->msg);
-	else if (rc)
-		fw_resp_error(resp, 503, "unavailable", "%s", err->msg);
+	fw_api_answer(resp, rc, err, "invalid_request");
 }
 
 static void write_time(struct fw_buf *b, int64_t ms)

@@ -75,15 +75,7 @@ int fw_api_rescore(struct fw_server *s, struct fw_buf *out, struct fw_err *err)
 
 static void answer(struct fw_resp *resp, int rc, struct fw_err *err)
 {
-	if (rc == FW_ENOTFOUND)
-		fw_resp_error(resp, 404, "not_found", "%s", err->msg);
-	else if (rc == FW_EINVAL)
-		fw_resp_error(resp, 400, "invalid_query", "%s", err->msg);
-	else if (rc == FW_EAGAIN) {
-		fw_resp_error(resp, 503, "not_ready", "%s", err->msg);
-		resp->retry_after = 2;
-	} else if (rc)
-		fw_resp_error(resp, 503, "unavailable", "%s", err->msg);
+	fw_api_answer(resp, rc, err, "invalid_query");
 }
 
 /* A whole number query argument in [0, max], or dflt; -1 if malformed. */
