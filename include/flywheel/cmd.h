@@ -24,6 +24,12 @@ int fw_cmd_wants_help(int argc, char **argv);
 int fw_cmd_opt(int argc, char **argv, int *i, const char *name, const char **value);
 /* The data directory: --data, else FLYWHEEL_DATA, else ./flywheel-data. */
 const char *fw_cmd_default_data(void);
+/* Open an existing data directory (data, else the default) for the local
+ * mode of query and report: FW_ENOTFOUND with a message naming --data and
+ * --url when there is none. */
+struct fw_server;
+int fw_cmd_open_data(const char *data, const char *config, struct fw_server **out,
+		     struct fw_err *err);
 /* A request to a running server for --url (HTTP/1.1, Connection: close, bearer
  * key): GET, or a JSON POST when `post` is not NULL. Fills body and status. */
 int fw_cmd_http(const char *url, const char *key, const char *path, const struct fw_buf *post,

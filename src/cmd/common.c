@@ -1,5 +1,6 @@
 /* common.c — option parsing and the --url HTTP client shared by the subcommands. */
 #include "flywheel/cmd.h"
+#include "flywheel/server.h"
 
 #include <netdb.h>
 #include <stdio.h>
@@ -112,4 +113,17 @@ int fw_cmd_http(const char *url, const char *key, const char *path, const struct
 	}
 	fw_buf_release(&resp);
 	return 0;
+}
+
+int fw_cmd_open_data(const char *data, const char *config, struct fw_server **out,
+		     struct fw_err *err)
+{
+	struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
+				       .config_path = config};
+	if (access(so.data_dir, F_OK))
+		return fw_error(err, FW_ENOTFOUND,
+				"no data directory at %s; give --data DIR, or --url http://HOST:PORT "
+				"--key SECRET for a running server",
+				so.data_dir);
+	return fw_server_open(&so, out, err);
 }

@@ -212,14 +212,7 @@ static int query_basic(int argc, char **argv)
 		}
 	} else {
 		struct fw_server *srv;
-		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
-					       .config_path = config};
-		if (access(so.data_dir, F_OK)) {
-			fprintf(stderr, "flywheel query: no data directory at %s (use --data DIR or --url URL)\n",
-				so.data_dir);
-			return 1;
-		}
-		rc = fw_server_open(&so, &srv, &err);
+		rc = fw_cmd_open_data(data, config, &srv, &err);
 		if (!rc) {
 			int64_t f, t;
 			rc = fw_api_range(from, to, &f, &t, &err);
@@ -490,15 +483,7 @@ static int cmd_analysis(int argc, char **argv, const char *kind)
 		}
 	} else {
 		struct fw_server *srv;
-		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
-					       .config_path = config};
-		if (access(so.data_dir, F_OK)) {
-			fprintf(stderr, "flywheel query: no data directory at %s (use --data DIR or --url URL)\n",
-				so.data_dir);
-			fw_buf_release(&body);
-			return 1;
-		}
-		rc = fw_server_open(&so, &srv, &err);
+		rc = fw_cmd_open_data(data, config, &srv, &err);
 		if (!rc) {
 			rc = fw_api_query(srv, body.data, body.len, &out, &err);
 			fw_server_close(srv);

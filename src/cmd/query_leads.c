@@ -250,14 +250,7 @@ int fw_cmd_query_leads(int argc, char **argv, const char *kind)
 		}
 	} else {
 		struct fw_server *srv;
-		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
-					       .config_path = config};
-		if (access(so.data_dir, F_OK)) {
-			fprintf(stderr, "flywheel query: no data directory at %s (use --data DIR or --url URL)\n",
-				so.data_dir);
-			return 1;
-		}
-		rc = fw_server_open(&so, &srv, &err);
+		rc = fw_cmd_open_data(data, config, &srv, &err);
 		if (!rc) {
 			if (!strcmp(kind, "pqls"))
 				rc = fw_api_pqls(srv, &q, &out, &err);

@@ -448,21 +448,12 @@ int fw_cmd_report(int argc, char **argv)
 		snprintf(source, sizeof source, "%s", url);
 	} else {
 		struct fw_server *srv;
-		struct fw_server_options so = {.data_dir = data ? data : fw_cmd_default_data(),
-					       .config_path = config};
-		if (access(so.data_dir, F_OK)) {
-			fprintf(stderr,
-				"flywheel report: no data directory at %s; give --data DIR, or --url "
-				"http://HOST:PORT --key SECRET for a running server\n",
-				so.data_dir);
-			return 1;
-		}
-		rc = fw_server_open(&so, &srv, &err);
+		rc = fw_cmd_open_data(data, config, &srv, &err);
 		if (!rc) {
 			rc = fw_api_metrics(srv, f, t, &out, &err);
 			fw_server_close(srv);
 		}
-		snprintf(source, sizeof source, "%s", so.data_dir);
+		snprintf(source, sizeof source, "%s", data ? data : fw_cmd_default_data());
 	}
 	if (rc) {
 		fprintf(stderr, "flywheel report: %s\n", err.msg);
