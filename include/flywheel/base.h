@@ -97,4 +97,19 @@ char *fw_xstrdup(const char *s);
 
 #define FW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A growable array of T: FW_VEC(T) v = {0}; FW_PUSH(v, x); free(v.v). */
+#define FW_VEC(T)                                                                                  \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		size_t n, cap;                                                                     \
+	}
+#define FW_PUSH(vec, x)                                                                            \
+	do {                                                                                       \
+		if ((vec).n == (vec).cap) {                                                        \
+			(vec).cap = (vec).cap ? (vec).cap * 2 : 8;                                 \
+			(vec).v = fw_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);               \
+		}                                                                                  \
+		(vec).v[(vec).n++] = (x);                                                          \
+	} while (0)
+
 #endif

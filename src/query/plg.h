@@ -19,20 +19,6 @@
 
 #define FW_PLG_NONE INT64_MAX
 
-#define FW_VEC(T)                                                                                  \
-	struct {                                                                                   \
-		T *v;                                                                              \
-		size_t n, cap;                                                                     \
-	}
-#define FW_PUSH(vec, x)                                                                            \
-	do {                                                                                       \
-		if ((vec).n == (vec).cap) {                                                        \
-			(vec).cap = (vec).cap ? (vec).cap * 2 : 1024;                              \
-			(vec).v = fw_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);               \
-		}                                                                                  \
-		(vec).v[(vec).n++] = (x);                                                          \
-	} while (0)
-
 struct plg_person {
 	int64_t signup_ms;    /* first `Signed Up` event (time, then log order) */
 	int64_t identify_ms;  /* first identify carrying created_at */

@@ -51,9 +51,9 @@ static uint32_t person_slot(struct fw_scorer *sc, struct fw_str key)
 	if (slot == before) {
 		struct sc_person p = {.d = SC_NONE, .domain = SC_NONE, .signup_tail = SC_NEVER,
 				      .merged_into = SC_NONE};
-		SC_PUSH(sc->persons, p);
+		FW_PUSH(sc->persons, p);
 		struct sc_unit u = {0};
-		SC_PUSH(sc->units[FW_LEAD_PERSON], u);
+		FW_PUSH(sc->units[FW_LEAD_PERSON], u);
 		grow_points(sc, sc->persons.n);
 	}
 	return slot;
@@ -65,9 +65,9 @@ static uint32_t account_slot(struct fw_scorer *sc, struct fw_str group)
 	uint32_t slot = fw_dict_intern(&sc->account_keys, group.p, group.len);
 	if (slot == before) {
 		struct sc_account a = {.d = SC_NONE, .domain = SC_NONE, .tail_mrr_t = INT64_MIN};
-		SC_PUSH(sc->accounts, a);
+		FW_PUSH(sc->accounts, a);
 		struct sc_unit u = {0};
-		SC_PUSH(sc->units[FW_LEAD_ACCOUNT], u);
+		FW_PUSH(sc->units[FW_LEAD_ACCOUNT], u);
 	}
 	return slot;
 }
@@ -78,11 +78,11 @@ static void add_member(struct fw_scorer *sc, uint32_t account, uint32_t person)
 	for (uint32_t i = 0; i < a->members.n; i++)
 		if (a->members.v[i] == person)
 			return;
-	SC_PUSH(a->members, person);
-	SC_PUSH(sc->persons.v[person].accounts, account);
+	FW_PUSH(a->members, person);
+	FW_PUSH(sc->persons.v[person].accounts, account);
 	if (!a->dirty) {
 		a->dirty = 1;
-		SC_PUSH(sc->dirty_accounts, account);
+		FW_PUSH(sc->dirty_accounts, account);
 	}
 }
 
@@ -97,7 +97,7 @@ static void mark_slot(struct fw_scorer *sc, uint32_t slot)
 {
 	if (!sc->persons.v[slot].dirty) {
 		sc->persons.v[slot].dirty = 1;
-		SC_PUSH(sc->dirty_persons, slot);
+		FW_PUSH(sc->dirty_persons, slot);
 	}
 }
 
@@ -106,7 +106,7 @@ static void mark_person(struct fw_scorer *sc, uint32_t slot)
 	slot = root(sc, slot);
 	if (!sc->persons.v[slot].dirty) {
 		sc->persons.v[slot].dirty = 1;
-		SC_PUSH(sc->dirty_persons, slot);
+		FW_PUSH(sc->dirty_persons, slot);
 	}
 }
 
@@ -114,7 +114,7 @@ static void mark_account(struct fw_scorer *sc, uint32_t slot)
 {
 	if (!sc->accounts.v[slot].dirty) {
 		sc->accounts.v[slot].dirty = 1;
-		SC_PUSH(sc->dirty_accounts, slot);
+		FW_PUSH(sc->dirty_accounts, slot);
 	}
 }
 
@@ -133,7 +133,7 @@ static void set_meta_slot(struct fw_scorer *sc, int64_t meta, uint32_t slot)
 	int n = snprintf(k, sizeof k, "%lld", (long long)meta);
 	uint32_t id = fw_dict_intern(&sc->meta_ids, k, (size_t)n);
 	while (sc->meta_slot.n <= id)
-		SC_PUSH(sc->meta_slot, SC_NONE);
+		FW_PUSH(sc->meta_slot, SC_NONE);
 	sc->meta_slot.v[id] = slot;
 	sc->persons.v[slot].meta = meta;
 }
@@ -180,7 +180,7 @@ static uint32_t name_id(struct fw_scorer *sc, struct fw_str name)
 		if (rule->measure == FW_MEASURE_EVENTS && in_list(&rule->events, name))
 			ni.rules |= 1u << r;
 	}
-	SC_PUSH(sc->name_info, ni);
+	FW_PUSH(sc->name_info, ni);
 	return id;
 }
 
@@ -244,7 +244,7 @@ static uint32_t domain_id(struct fw_scorer *sc, const char *text)
 	uint32_t before = sc->domains.count;
 	uint32_t id = fw_dict_intern(&sc->domains, d, n);
 	if (id == before) {
-		SC_PUSH(sc->domain_free, 0);
+		FW_PUSH(sc->domain_free, 0);
 		sc->domain_hot = fw_xrealloc(sc->domain_hot, sc->domains.count);
 		sc->domain_hot[id] = 0;
 	}
@@ -543,7 +543,7 @@ static uint32_t resolve(struct fw_scorer *sc, struct fw_str did)
 	uint32_t before = sc->dids.count;
 	uint32_t id = fw_dict_intern(&sc->dids, did.p, did.len);
 	if (id == before)
-		SC_PUSH(sc->did_slot, SC_NONE);
+		FW_PUSH(sc->did_slot, SC_NONE);
 	if (sc->did_slot.v[id] != SC_NONE)
 		return sc->did_slot.v[id];
 	char user[512];
@@ -600,10 +600,10 @@ static void absorb(struct fw_scorer *sc, uint32_t src, uint32_t dst)
 		return;
 	struct sc_person *s = &sc->persons.v[src];
 	s->merged_into = dst;
-	SC_PUSH(sc->persons.v[dst].absorbed, src);
+	FW_PUSH(sc->persons.v[dst].absorbed, src);
 	for (uint32_t i = 0; i < s->absorbed.n; i++) {
 		sc->persons.v[s->absorbed.v[i]].merged_into = dst;
-		SC_PUSH(sc->persons.v[dst].absorbed, s->absorbed.v[i]);
+		FW_PUSH(sc->persons.v[dst].absorbed, s->absorbed.v[i]);
 	}
 	s->absorbed.n = 0;
 	for (uint32_t i = 0; i < s->accounts.n; i++) {
@@ -706,8 +706,8 @@ void fw_scorer_feed(struct fw_scorer *sc, uint64_t seq, const struct fw_event *e
 		if (account != SC_NONE && fw_str_eq(e->event, sc->cfg->plan_event) &&
 		    traits_have(sc, e->properties, sc->cfg->mrr_property, &num))
 			tail_plan(&sc->accounts.v[account], e->time_ms, num);
-		SC_PUSH(sc->tev, t);
-		SC_PUSH(p->tail, sc->tev.n - 1);
+		FW_PUSH(sc->tev, t);
+		FW_PUSH(p->tail, sc->tev.n - 1);
 		break;
 	}
 	default:
@@ -772,7 +772,7 @@ struct acc {
 	uint32_t count, days, run, best;
 	int64_t first, last, last_day;
 	uint64_t mask;
-	SC_VEC(uint64_t) seen; /* distinct value hashes */
+	FW_VEC(uint64_t) seen; /* distinct value hashes */
 };
 
 static int walk_cmp(const void *a, const void *b)
@@ -828,13 +828,13 @@ void sc_eval_person(struct fw_scorer *sc, uint32_t slot, struct sc_rule_result *
 				struct walk_ev w = {e->t, e->ord, name,
 						    sc->d_rules ? sc->d_rules[e->ord] : sc->name_info.v[name].rules,
 						    NULL, e->ord};
-				SC_PUSH(sc->walk, w);
+				FW_PUSH(sc->walk, w);
 			}
 		}
 		for (uint32_t i = 0; i < q->tail.n; i++) {
 			const struct sc_tev *t = &sc->tev.v[q->tail.v[i]];
 			struct walk_ev w = {t->t, (1ull << 40) + q->tail.v[i], t->name, t->rules, t->dh, 0};
-			SC_PUSH(sc->walk, w);
+			FW_PUSH(sc->walk, w);
 		}
 		sorted &= k == 0;
 	}
@@ -918,7 +918,7 @@ void sc_eval_person(struct fw_scorer *sc, uint32_t slot, struct sc_rule_result *
 						h = v ? sc->d_dh[k][v] : 0;
 					}
 					if (h)
-						SC_PUSH(a->seen, h);
+						FW_PUSH(a->seen, h);
 				}
 				break;
 			case FW_MEASURE_ACTIVE_DAYS:
@@ -1032,7 +1032,7 @@ static void note_change(struct fw_scorer *sc, enum fw_lead_unit unit, uint32_t s
 		       !(a.flags & (FW_LEAD_AT_RISK | FW_LEAD_EXPANSION));
 	if (!same && !u->changed) {
 		u->changed = 1;
-		SC_PUSH(sc->changes[unit], slot);
+		FW_PUSH(sc->changes[unit], slot);
 	}
 }
 
@@ -1447,7 +1447,7 @@ int fw_scorer_rebase(struct fw_scorer *sc, struct fw_dataset *d, const struct fw
 	sc->dirty_persons.n = 0;
 	for (uint32_t i = 0; i < sc->persons.n; i++) {
 		sc->persons.v[i].dirty = 1;
-		SC_PUSH(sc->dirty_persons, i);
+		FW_PUSH(sc->dirty_persons, i);
 	}
 	for (uint32_t i = 0; i < sc->accounts.n; i++)
 		mark_account(sc, i);

@@ -20,20 +20,6 @@
 #define SC_MAX_DISTINCT 4 /* distinct properties counted, over all rules */
 #define SC_DAY 86400000LL
 
-#define SC_VEC(T)                                                                                  \
-	struct {                                                                                   \
-		T *v;                                                                              \
-		uint32_t n, cap;                                                                   \
-	}
-#define SC_PUSH(vec, x)                                                                            \
-	do {                                                                                       \
-		if ((vec).n == (vec).cap) {                                                        \
-			(vec).cap = (vec).cap ? (vec).cap * 2 : 4;                                 \
-			(vec).v = fw_xrealloc((vec).v, (size_t)(vec).cap * sizeof *(vec).v);       \
-		}                                                                                  \
-		(vec).v[(vec).n++] = (x);                                                          \
-	} while (0)
-
 /* What an event name means to the rules. */
 enum {
 	SC_ACTIVE = 1,
@@ -66,13 +52,13 @@ struct sc_person {
 	uint32_t domain;  /* email domain (id in sc->domains), or SC_NONE */
 	uint8_t dirty, traits_dirty, free_mail;
 	char **traits;    /* by sc->trait_keys id, JSON text; NULL = none loaded */
-	SC_VEC(uint32_t) accounts; /* account slots */
-	SC_VEC(uint32_t) tail;     /* overlay events, indexes into sc->tev */
+	FW_VEC(uint32_t) accounts; /* account slots */
+	FW_VEC(uint32_t) tail;     /* overlay events, indexes into sc->tev */
 	/* A join in the overlay (identify, alias) made two slots one person:
 	 * the other's events count here (absorbed), and it is no unit of its
 	 * own any more (merged_into). */
 	uint32_t merged_into;      /* SC_NONE */
-	SC_VEC(uint32_t) absorbed;
+	FW_VEC(uint32_t) absorbed;
 	/* last evaluation */
 	int64_t signup, activated, last_active, procurement;
 	uint32_t procurement_name, active7, prev7, limits7;
@@ -83,7 +69,7 @@ struct sc_account {
 	uint32_t domain;  /* the domain trait (id in sc->domains), or SC_NONE */
 	uint8_t dirty, traits_dirty;
 	char **traits;
-	SC_VEC(uint32_t) members; /* person slots */
+	FW_VEC(uint32_t) members; /* person slots */
 	double tail_mrr;  /* latest plan change in the overlay */
 	int64_t tail_mrr_t;
 	/* last evaluation */
@@ -105,20 +91,20 @@ struct fw_scorer {
 	size_t nrules;
 	/* units */
 	struct fw_dict person_keys, account_keys; /* key -> slot */
-	SC_VEC(struct sc_person) persons;
-	SC_VEC(struct sc_account) accounts;
-	SC_VEC(struct sc_unit) units[2];          /* by unit kind, by slot */
+	FW_VEC(struct sc_person) persons;
+	FW_VEC(struct sc_account) accounts;
+	FW_VEC(struct sc_unit) units[2];          /* by unit kind, by slot */
 	float *points;                            /* person slot * nrules + rule */
 	size_t points_cap;
 	struct fw_dict meta_ids;                  /* metadata person id (decimal) -> id */
-	SC_VEC(uint32_t) meta_slot;               /* by that id: person slot */
+	FW_VEC(uint32_t) meta_slot;               /* by that id: person slot */
 	struct fw_dict dids;                      /* distinct id -> id (overlay resolution) */
-	SC_VEC(uint32_t) did_slot;                /* by that id: person slot, SC_NONE = look up */
+	FW_VEC(uint32_t) did_slot;                /* by that id: person slot, SC_NONE = look up */
 	/* names, domains, traits */
 	struct fw_dict names;
-	SC_VEC(struct sc_name) name_info;
+	FW_VEC(struct sc_name) name_info;
 	struct fw_dict domains;
-	SC_VEC(uint32_t) domain_free;             /* free people per domain */
+	FW_VEC(uint32_t) domain_free;             /* free people per domain */
 	uint8_t *domain_hot;                      /* free_domain trigger on */
 	struct fw_dict trait_keys;                /* trait names the rules read */
 	uint32_t email_keys[FW_CONFIG_MAX_LIST], nemail_keys, domain_key, plan_key;
@@ -135,16 +121,16 @@ struct fw_scorer {
 	uint64_t *d_dh[SC_MAX_DISTINCT];          /* per dataset column value id: value hash */
 	const struct fw_column *d_dcol[SC_MAX_DISTINCT];
 	/* the overlay */
-	SC_VEC(struct sc_tev) tev;
+	FW_VEC(struct sc_tev) tev;
 	uint64_t next_seq;
-	SC_VEC(uint32_t) dirty_persons, dirty_accounts;
+	FW_VEC(uint32_t) dirty_persons, dirty_accounts;
 	/* the changes of the last update */
-	SC_VEC(uint32_t) changes[2];
-	SC_VEC(struct fw_lead_change) out;
+	FW_VEC(uint32_t) changes[2];
+	FW_VEC(struct fw_lead_change) out;
 	struct fw_arena out_arena;
 	int64_t now;
 	struct fw_arena scratch;
-	SC_VEC(struct walk_ev) walk;
+	FW_VEC(struct walk_ev) walk;
 };
 
 /* One event of a person's walk. */

@@ -122,7 +122,7 @@ static void signals_fields(struct fw_scorer *sc, uint32_t slot, struct fw_buf *b
 		fw_buf_adds(b, "null");
 	fw_buf_adds(b, ",\"last_active\":");
 	time_json(b, a->last_active);
-	fw_buf_printf(b, ",\"members\":%u,\"active_people\":%u,\"limit_reached_7d\":%u", a->members.n,
+	fw_buf_printf(b, ",\"members\":%zu,\"active_people\":%u,\"limit_reached_7d\":%u", a->members.n,
 		      a->active_people, a->limits7);
 	fw_buf_adds(b, ",\"seat_limit\":");
 	fw_json_write_double(b, sc_plan_limit(sc->cfg, plan, "seats"));
@@ -171,7 +171,7 @@ size_t fw_scorer_changes(struct fw_scorer *sc, const struct fw_lead_change **out
 					      u->saved.score);
 			fw_buf_printf(&b, " — %s", ch.cause);
 			ch.summary = arena_copy(&sc->out_arena, &b);
-			SC_PUSH(sc->out, ch);
+			FW_PUSH(sc->out, ch);
 		}
 	}
 	fw_buf_release(&b);
@@ -230,7 +230,7 @@ static void lead_json(struct fw_scorer *sc, enum fw_lead_unit unit, uint32_t slo
 	fw_buf_adds(b, ",\"reasons\":");
 	reasons_json(sc, unit, slot, b);
 	if (unit == FW_LEAD_ACCOUNT)
-		fw_buf_printf(b, ",\"members\":%u", sc->accounts.v[slot].members.n);
+		fw_buf_printf(b, ",\"members\":%zu", sc->accounts.v[slot].members.n);
 	fw_buf_addc(b, '}');
 }
 
