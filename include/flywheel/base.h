@@ -26,6 +26,7 @@ enum {
 	FW_EAUTH = -8,    /* missing or unknown key (401) */
 	FW_EUNSUPP = -9,  /* unsupported media or encoding (415) */
 	FW_EFAILED = -10, /* the event log is in a failed state (fsync failed) */
+	FW_ECONFLICT = -11, /* conflicts with the current state (HTTP 409) */
 };
 
 struct fw_err {

@@ -80,4 +80,11 @@ int fw_meta_merged_into(struct fw_meta *m, int64_t kept, void (*fn)(void *ctx, i
 int fw_meta_memberships(struct fw_meta *m,
 			void (*fn)(void *ctx, int64_t person, struct fw_str group_id), void *ctx,
 			struct fw_err *err);
+/* For billing (src/bill): every account (group_id.len == 0) or one, with its
+ * billing anchor (the earliest of its first record and its created_at
+ * trait), its members now and its members first seen before `before_ms`. */
+int fw_meta_accounts_billing(struct fw_meta *m, struct fw_str group_id,
+			     void (*fn)(void *ctx, struct fw_str group, int64_t created_ms,
+					int64_t members, int64_t members_before),
+			     int64_t before_ms, void *ctx, struct fw_err *err);
 #endif

@@ -1092,3 +1092,55 @@ int fw_meta_merged_into(struct fw_meta *m, int64_t kept, void (*fn)(void *ctx, i
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }
+
+/* A created_at trait's JSON text as a time: an ISO-8601 string or epoch
+ * seconds/ms, as the metrics read it. */
+static int trait_time(struct fw_str v, int64_t *ms)
+{
+	if (v.len >= 2 && v.p[0] == '"' && v.p[v.len - 1] == '"')
+		return fw_time_parse_iso(v.p + 1, v.len - 2, ms) == 0;
+	char tmp[64], *end;
+	if (!v.len || v.len >= sizeof tmp)
+		return 0;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = 0;
+	double d = strtod(tmp, &end);
+	if (*end || end == tmp)
+		return 0;
+	*ms = fw_time_from_epoch(d);
+	return 1;
+}
+
+int fw_meta_accounts_billing(struct fw_meta *m, struct fw_str group_id,
+			     void (*fn)(void *ctx, struct fw_str group, int64_t created_ms,
+					int64_t members, int64_t members_before),
+			     int64_t before_ms, void *ctx, struct fw_err *err)
+{
+	static const char sql[] =
+		"SELECT a.group_id, a.first_seen_ms, t.value,"
+		" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id),"
+		" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id AND m.first_seen_ms < ?2)"
+		" FROM accounts a LEFT JOIN account_traits t ON t.account_id = a.id AND t.key = 'created_at'"
+		" WHERE ?1 IS NULL OR a.group_id = ?1";
+	pthread_mutex_lock(&m->mu);
+	sqlite3_stmt *s;
+	int rc = 0;
+	if (sqlite3_prepare_v2(m->db, sql, -1, &s, NULL)) {
+		rc = db_error(m, err, "reading accounts");
+	} else {
+		if (group_id.len)
+			sqlite3_bind_text(s, 1, group_id.p, (int)group_id.len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, before_ms);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			int64_t created = sqlite3_column_int64(s, 1), t;
+			struct fw_str v = col_fw_str(s, 2);
+			if (trait_time(v, &t) && t < created)
+				created = t;
+			fn(ctx, col_fw_str(s, 0), created, sqlite3_column_int64(s, 3),
+			   sqlite3_column_int64(s, 4));
+		}
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
