@@ -17,6 +17,7 @@ static const struct {
 	{"query", fw_cmd_query, "read events, people, accounts and warnings (local or --url)"},
 	{"report", fw_cmd_report, "the PLG metrics as tables: current, target, trend (local or --url)"},
 	{"check", fw_cmd_check, "validate the configuration file, with line-numbered errors"},
+	{"usage", fw_cmd_usage, "usage per account, meter and billing period, for invoicing (local or --url)"},
 	{"webhooks", fw_cmd_webhooks, "webhook deliveries of a running server: list, show, replay, test"},
 };
 

@@ -49,7 +49,7 @@ struct fw_req;
 struct fw_resp;
 int fw_api_authorized(struct fw_req *req, struct fw_resp *resp);
 /* A failed answer's JSON error: FW_ENOTFOUND 404 "not_found", FW_EINVAL 400
- * with `invalid_reason`, FW_EAGAIN 503 "unavailable" with Retry-After, any
+ * with `invalid_reason`, FW_ECONFLICT 409 "conflict", FW_EAGAIN 503 "unavailable" with Retry-After, any
  * other error 503 "unavailable". Nothing for rc 0. */
 void fw_api_answer(struct fw_resp *resp, int rc, const struct fw_err *err,
 		   const char *invalid_reason);

@@ -43,7 +43,7 @@
 
 /* ---- billing periods (src/bill/period.c) ---- */
 
-struct fw_period {
+struct fw_bill_period {
 	int64_t start_ms, end_ms; /* [start, end), UTC */
 };
 
@@ -51,7 +51,7 @@ struct fw_period {
  * 00:00 UTC. Anniversary periods start at 00:00 UTC on the anchor's day of
  * the month, or on the month's last day when it is shorter (an anchor on
  * the 31st bills from Feb 28 or 29, then Mar 31). */
-struct fw_period fw_period_at(int64_t t_ms, int anniversary, int64_t anchor_ms);
+struct fw_bill_period fw_period_at(int64_t t_ms, int anniversary, int64_t anchor_ms);
 
 /* ---- meters (src/bill/period.c) ---- */
 
@@ -76,9 +76,10 @@ const struct fw_plan *fw_config_plan(const struct fw_config *c, const char *name
 struct fw_billing;
 
 /* Where the engine writes its records: append `n` records to the event
- * store; with `durable`, return only once they are on disk. */
-typedef int (*fw_billing_emit_fn)(void *ctx, const struct fw_event *ev, size_t n, int durable,
-				  struct fw_err *err);
+ * store, setting stored[i] to 0 for a message id the store already held;
+ * with `durable`, return only once they are on disk. */
+typedef int (*fw_billing_emit_fn)(void *ctx, const struct fw_event *ev, size_t n,
+				  uint8_t *stored, int durable, struct fw_err *err);
 
 struct fw_billing *fw_billing_new(const struct fw_config *cfg, fw_billing_emit_fn emit,
 				  void *emit_ctx);
@@ -89,6 +90,11 @@ void fw_billing_free(struct fw_billing *b);
 void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *e);
 /* The next seq the engine expects (0 at first). */
 uint64_t fw_billing_next_seq(const struct fw_billing *b);
+
+/* Until the feed has read the log up to where it was at start, checks are
+ * answered with FW_EAGAIN (the server's billing thread sets this). */
+void fw_billing_set_ready(struct fw_billing *b, int ready);
+int fw_billing_ready(struct fw_billing *b);
 
 /* Seats: the members of an account, as the metadata counts them. */
 void fw_billing_set_seats(struct fw_billing *b, struct fw_str account, int64_t seats);
@@ -109,7 +115,7 @@ struct fw_check {
 	struct fw_str feature;    /* FW_CHECK_FEATURE */
 	struct fw_str meter;      /* FW_CHECK_METER */
 	double quantity;          /* how many more (count, sum), or the new level (max) */
-	struct fw_str value;      /* unique meters: the value to add */
+	struct fw_str value;      /* unique meters: the value to add, as JSON text ("\"p1\"") */
 	int consume;              /* 0 = preflight: answer only */
 	struct fw_str request_id; /* required to consume: the idempotency key */
 	int64_t now_ms;
@@ -144,13 +150,14 @@ struct fw_check_result {
 	double remaining; /* after this check (consumed) or now (preflight) */
 	double overage;   /* past a soft limit, after this check */
 	int64_t reset_ms; /* end of the period; 0 for seats and features */
-	struct fw_period period;
+	struct fw_bill_period period;
 	int consumed;     /* this check counted */
 	int replayed;     /* an earlier answer for the same request id */
 	struct fw_prompt prompt;
 };
 
-/* Answer a check. Returns 0 with *r filled; FW_EINVAL (unknown meter or
+/* Answer a check. Returns 0 with *r filled; FW_EAGAIN before the engine is
+ * ready; FW_EINVAL (unknown meter or
  * feature, bad quantity, a consume without request id; err says which),
  * FW_ECONFLICT (the same request id is in progress), or the emit error. */
 int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_check_result *r,
@@ -159,7 +166,8 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 /* A usage report (POST /api/v1/usage): counted whatever the limits, once
  * per idempotency key. *replayed is set for a repeat. */
 struct fw_usage_report {
-	struct fw_str account, user_id, meter, value, key;
+	struct fw_str account, user_id, meter, key;
+	struct fw_str value; /* unique meters: JSON text, as fw_check.value */
 	double quantity;
 	int64_t time_ms; /* event time (default now) */
 	int64_t now_ms;
@@ -195,6 +203,14 @@ struct fw_trial_note {
  * in a process; the caller keeps them once across restarts (rules.db). */
 int fw_billing_tick(struct fw_billing *b, int64_t now_ms, struct fw_trial_note **notes,
 		    size_t *n, struct fw_err *err);
+
+/* Queue the webhooks of `notes` (trial.started, trial.ending, trial.expired,
+ * trial.converted) in rules.db's outbox, each once ever: a note queued
+ * before queues nothing (src/meta/trial_notes.c). */
+struct fw_rulesdb;
+int fw_trial_notes_write(struct fw_rulesdb *db, const struct fw_config *cfg,
+			 const struct fw_trial_note *notes, size_t n, int64_t now_ms,
+			 size_t *queued, struct fw_err *err);
 
 /* ---- reading ---- */
 

@@ -14,6 +14,7 @@ int fw_cmd_check(int argc, char **argv);
 int fw_cmd_demo(int argc, char **argv);
 int fw_cmd_report(int argc, char **argv);
 int fw_cmd_webhooks(int argc, char **argv);
+int fw_cmd_usage(int argc, char **argv);
 
 /* `flywheel query pqls|score|at-risk|expansion` (src/cmd/query_leads.c). */
 int fw_cmd_query_leads(int argc, char **argv, const char *kind);

@@ -241,6 +241,8 @@ struct fw_config {
 	struct fw_meter meters[FW_MAX_METERS];
 	size_t nmeters;
 	double prompt_share;         /* entitlements.prompt_share: prompt from this share of a limit (0.8) */
+	double trial_reminder_days[8]; /* trials.reminder_days: trial.ending webhooks this many days before the end */
+	size_t ntrial_reminders;
 	struct fw_destination destinations[FW_MAX_DESTINATIONS];
 	size_t ndestinations;
 	struct fw_webhooks webhooks;

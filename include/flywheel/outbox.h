@@ -31,6 +31,10 @@
 #define FW_WH_AT_RISK "account.at_risk"
 #define FW_WH_EXPANSION "account.expansion"
 #define FW_WH_TEST "webhook.test"
+#define FW_WH_TRIAL_STARTED "trial.started"
+#define FW_WH_TRIAL_ENDING "trial.ending"
+#define FW_WH_TRIAL_EXPIRED "trial.expired"
+#define FW_WH_TRIAL_CONVERTED "trial.converted"
 
 /* Queue `type` with `data` (a JSON object) for every destination of `cfg`
  * whose events take it (or only for `only_destination`, when not NULL).

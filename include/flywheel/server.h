@@ -13,6 +13,7 @@
 #define FLYWHEEL_SERVER_H
 
 #include "flywheel/base.h"
+#include "flywheel/billing.h"
 #include "flywheel/config.h"
 #include "flywheel/dataset.h"
 #include "flywheel/metrics.h"
@@ -62,6 +63,10 @@ struct fw_server {
 	double rebase_snapshot_seconds, rebase_score_seconds; /* ...of it: the snapshot, the scoring */
 	pthread_mutex_t snap_mu;
 	struct fw_snapshot *snap; /* the newest query snapshot, or NULL */
+	struct fw_billing *billing;   /* entitlements (run_rules), or NULL */
+	pthread_t billing_thread;     /* feeds it (src/net/billing.c) */
+	int billing_running;
+	double billing_load_seconds;  /* reading the log at start took this long */
 };
 
 /* What analyses read: a dataset snapshot and the PLG facts loaded at the same
@@ -107,13 +112,24 @@ void fw_server_rules_stop(struct fw_server *s);
  * (for `flywheel query pqls` on a data directory). */
 int fw_server_rescore(struct fw_server *s, int timeout_ms, struct fw_err *err);
 
+/* The billing thread (src/net/billing.c): reads the log into s->billing
+ * at start (checks answer 503 until then), then feeds every new durable,
+ * applied record, recounts the seats of accounts whose members may have
+ * changed, expires trials and queues trial webhooks. Started by
+ * fw_server_open with run_rules. */
+int fw_server_billing_start(struct fw_server *s, struct fw_err *err);
+void fw_server_billing_stop(struct fw_server *s);
+
 /* Route tables: ingest (src/ingest/ingest.c), the read API (src/web/api.c),
  * the web dashboard with GET /api/v1/keys (src/web/dashboard.c), leads and
- * scores (src/web/leads.c) and webhook deliveries (src/web/deliveries.c).
+ * scores (src/web/leads.c), webhook deliveries (src/web/deliveries.c) and
+ * the usage export (src/web/export.c).
  * fw_route_tables lists them all, NULL-terminated, for `serve`. */
+extern const struct fw_route fw_billing_routes[];
+extern const size_t fw_nbilling_routes;
 extern const struct fw_route fw_ingest_routes[], fw_api_routes[], fw_dashboard_routes[],
-	fw_leads_routes[], fw_delivery_routes[];
+	fw_leads_routes[], fw_delivery_routes[], fw_export_routes[];
 extern const size_t fw_ningest_routes, fw_napi_routes, fw_ndashboard_routes, fw_nleads_routes,
-	fw_ndelivery_routes;
+	fw_ndelivery_routes, fw_nexport_routes;
 
 #endif

@@ -28,7 +28,7 @@ static int64_t month_day_ms(int64_t y, int m, unsigned d)
 	return fw_days_from_civil(y, (unsigned)m, d < last ? d : last) * FW_MS_PER_DAY;
 }
 
-struct fw_period fw_period_at(int64_t t_ms, int anniversary, int64_t anchor_ms)
+struct fw_bill_period fw_period_at(int64_t t_ms, int anniversary, int64_t anchor_ms)
 {
 	int64_t y;
 	unsigned m, d, anchor_day = 1;
@@ -45,7 +45,7 @@ struct fw_period fw_period_at(int64_t t_ms, int anniversary, int64_t anchor_ms)
 		month--;
 		start = month_day_ms(y, month, anchor_day);
 	}
-	return (struct fw_period){start, month_day_ms(y, month + 1, anchor_day)};
+	return (struct fw_bill_period){start, month_day_ms(y, month + 1, anchor_day)};
 }
 
 const struct fw_meter *fw_config_meter(const struct fw_config *c, const char *name, size_t n)

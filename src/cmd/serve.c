@@ -106,7 +106,8 @@ int fw_cmd_serve(int argc, char **argv)
 		size_t n;
 	} tables[] = {{fw_ingest_routes, fw_ningest_routes},     {fw_api_routes, fw_napi_routes},
 		      {fw_dashboard_routes, fw_ndashboard_routes}, {fw_leads_routes, fw_nleads_routes},
-		      {fw_delivery_routes, fw_ndelivery_routes}};
+		      {fw_delivery_routes, fw_ndelivery_routes}, {fw_export_routes, fw_nexport_routes},
+		      {fw_billing_routes, fw_nbilling_routes}};
 	size_t nroutes = 0;
 	for (size_t i = 0; i < FW_ARRAY_LEN(tables); i++)
 		nroutes += tables[i].n;

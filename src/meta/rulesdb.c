@@ -25,7 +25,7 @@ int fw_rulesdb_open(const char *path, struct fw_rulesdb **out, struct fw_err *er
 		return FW_EIO;
 	}
 	sqlite3_busy_timeout(db->db, 5000);
-	const char *schemas[] = {PRAGMAS, fw_leads_schema, fw_outbox_schema};
+	const char *schemas[] = {PRAGMAS, fw_leads_schema, fw_outbox_schema, fw_trial_notes_schema};
 	for (size_t i = 0; i < FW_ARRAY_LEN(schemas); i++) {
 		char *emsg = NULL;
 		if (sqlite3_exec(db->db, schemas[i], NULL, NULL, &emsg) != SQLITE_OK) {

@@ -1,7 +1,7 @@
 /*
  * rulesdb_int.h — private to src/meta: the connection behind struct
  * fw_rulesdb, shared by the modules that keep tables in rules.db
- * (leads.c, outbox.c). Each module creates its own tables with
+ * (leads.c, outbox.c, trial_notes.c). Each module creates its own tables with
  * CREATE TABLE IF NOT EXISTS from the schema string it registers in
  * rulesdb.c's list.
  */
@@ -20,7 +20,7 @@ struct fw_rulesdb {
 };
 
 /* The tables of each module (leads.c, outbox.c). */
-extern const char fw_leads_schema[], fw_outbox_schema[];
+extern const char fw_leads_schema[], fw_outbox_schema[], fw_trial_notes_schema[];
 
 /* "rules database: WHAT: sqlite's message" as FW_EIO. */
 int fw_rulesdb_error(struct fw_rulesdb *db, struct fw_err *err, const char *what);

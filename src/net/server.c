@@ -123,7 +123,8 @@ int fw_server_open(const struct fw_server_options *opt, struct fw_server **out, 
 		s->applier_running = 1;
 	}
 	if (opt->run_rules && ((rc = fw_webhooks_start(s->rules, &s->cfg, &s->webhooks, err)) ||
-			       (rc = fw_server_rules_start(s, err)))) {
+			       (rc = fw_server_rules_start(s, err)) ||
+			       (rc = fw_server_billing_start(s, err)))) {
 		fw_server_close(s);
 		return rc;
 	}
@@ -144,6 +145,7 @@ void fw_server_close(struct fw_server *s)
 		return;
 	atomic_store(&s->stop, 1);
 	fw_server_rules_stop(s);
+	fw_server_billing_stop(s);
 	fw_webhooks_stop(s->webhooks);
 	if (s->applier_running)
 		pthread_join(s->applier, NULL);

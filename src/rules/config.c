@@ -341,6 +341,12 @@ static const struct option options[] = {
 	{"entitlements.prompt_share", OPT_DOUBLE, OFF(prompt_share), SHARE, .def_num = 0.8,
 	 .doc = "an entitlement answer carries the upgrade prompt once usage reaches this share "
 		"of the limit"},
+	{"trials.reminder_days", OPT_DOUBLE_LIST, OFF(trial_reminder_days),
+	 .off_n = OFF(ntrial_reminders), ABOVE(0), .min = 0,
+	 .max = (int)FW_ARRAY_LEN(((struct fw_config *)0)->trial_reminder_days),
+	 .def_nums = NUMS(3, 1),
+	 .doc = "a running trial sends a `trial.ending` webhook this many days before it ends, "
+		"once per number"},
 
 	/* webhooks */
 	{"destinations", OPT_DESTINATIONS, OFF(destinations), .off_n = OFF(ndestinations),
@@ -975,6 +981,8 @@ void fw_config_release(struct fw_config *c)
 
 int fw_config_is_active(const struct fw_config *c, const char *name, size_t n)
 {
+	if (n == 6 && memcmp(name, "$usage", 6) == 0)
+		return 0; /* a usage record (billing.h) is bookkeeping, not activity */
 	for (size_t i = 0; i < c->inactive_events.n; i++) {
 		const char *s = c->inactive_events.items[i];
 		if (strlen(s) == n && memcmp(s, name, n) == 0)

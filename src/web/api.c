@@ -323,6 +323,8 @@ void fw_api_answer(struct fw_resp *resp, int rc, const struct fw_err *err,
 		fw_resp_error(resp, 404, "not_found", "%s", err->msg);
 	} else if (rc == FW_EINVAL) {
 		fw_resp_error(resp, 400, invalid_reason, "%s", err->msg);
+	} else if (rc == FW_ECONFLICT) {
+		fw_resp_error(resp, 409, "conflict", "%s", err->msg);
 	} else if (rc) {
 		fw_resp_error(resp, 503, "unavailable", "%s", err->msg);
 		if (rc == FW_EAGAIN)
