@@ -91,6 +91,10 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 /* The next seq the engine expects (0 at first). */
 uint64_t fw_billing_next_seq(const struct fw_billing *b);
 
+/* Tests: the clock the feed decides current periods by (0: the wall
+ * clock). Checks, reports and ticks take their time as an argument. */
+void fw_billing_set_now(struct fw_billing *b, int64_t now_ms);
+
 /* Until the feed has read the log up to where it was at start, checks are
  * answered with FW_EAGAIN (the server's billing thread sets this). */
 void fw_billing_set_ready(struct fw_billing *b, int ready);

@@ -184,7 +184,19 @@ struct fw_billing {
 	pthread_mutex_t news_mu;
 	atomic_ullong checks, consumed, denied, prompts, reports, fed;
 	atomic_int ready;
+	atomic_llong now_override; /* tests: the feed's clock; 0 = the wall clock */
 };
+
+static int64_t feed_now(struct fw_billing *b)
+{
+	int64_t t = atomic_load(&b->now_override);
+	return t ? t : fw_now_ms();
+}
+
+void fw_billing_set_now(struct fw_billing *b, int64_t now_ms)
+{
+	atomic_store(&b->now_override, now_ms);
+}
 
 static struct stripe *stripe_of(struct fw_billing *b, struct fw_str id)
 {
@@ -515,7 +527,7 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 	if (fw_json_parse(&b->scratch, body.p, body.len, &props, &je) ||
 	    props->type != FW_JSON_OBJECT)
 		props = NULL;
-	int64_t now = fw_now_ms();
+	int64_t now = feed_now(b);
 	struct stripe *st = stripe_of(b, e->group_id);
 	pthread_mutex_lock(&st->mu);
 	struct acct *a = acct_get(b, st, e->group_id, 1);
