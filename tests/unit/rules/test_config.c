@@ -465,7 +465,7 @@ TEST(config_error_kinds)
 	CHECK_ERROR("colour: red\n", 1, 1,
 		    "unknown key colour; valid keys: keys, server, signup, activation, "
 		    "inactive_events, core_features, onboarding_steps, revenue, invites, targets, "
-		    "scoring, routing, triggers, signals, default_plan, plans, meters, entitlements, "
+		    "scoring, routing, triggers, signals, default_plan, plans, meters, entitlements, trials, "
 		    "destinations, webhooks");
 	CHECK_ERROR("activation:\n  zzz: 1\n", 2, 3,
 		    "unknown key activation.zzz; activation takes: event, min_count");
