@@ -85,9 +85,14 @@ struct fw_billing *fw_billing_new(const struct fw_config *cfg, fw_billing_emit_f
 				  void *emit_ctx);
 void fw_billing_free(struct fw_billing *b);
 
-/* Feed one durable record, in log order. Records the engine wrote itself and
- * already counted are recognised and skipped. */
+/* Feed one durable record. Records the engine wrote itself and already
+ * counted are recognised and skipped. Order does not matter within what is
+ * fed before the engine is ready (a store scan delivers segments in their
+ * row order): plan changes are kept until then and applied in time order.
+ * After that, feed in log order. */
 void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *e);
+/* Every record below `seq` has been fed. */
+void fw_billing_fed_to(struct fw_billing *b, uint64_t seq);
 /* The next seq the engine expects (0 at first). */
 uint64_t fw_billing_next_seq(const struct fw_billing *b);
 

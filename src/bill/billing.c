@@ -149,12 +149,22 @@ struct acct {
 	double mrr;
 	/* the trial: the latest change to a trial plan starts one */
 	int trial_plan;
-	int8_t trial_state, expired_seen, converted_seen, in_trials;
+	int8_t trial_state, in_trials;
+	int64_t expired_for, converted_for; /* the trial (by start) whose record exists */
 	int64_t trial_start_ms, trial_end_ms, converted_ms;
 	char converted_to[72];
 	double converted_mrr;
 	uint32_t reminded; /* bit i: reminder i listed */
 	struct mstate *m;  /* cfg->nmeters */
+};
+
+/* A plan change fed before the engine is ready, applied in time order then. */
+struct held_plan {
+	struct acct *a;
+	int64_t t;
+	uint64_t seq;
+	double mrr;
+	char plan[72];
 };
 
 struct stripe {
@@ -181,6 +191,7 @@ struct fw_billing {
 	FW_VEC(struct acct *) trials; /* accounts with a trial to watch (the tick's thread) */
 	FW_VEC(struct acct *) trial_queue; /* new ones, under news_mu */
 	FW_VEC(struct fw_trial_note) news;
+	FW_VEC(struct held_plan) held; /* the feed's, until ready */
 	pthread_mutex_t news_mu;
 	atomic_ullong checks, consumed, denied, prompts, reports, fed;
 	atomic_int ready;
@@ -309,6 +320,7 @@ void fw_billing_free(struct fw_billing *b)
 	fw_arena_release(&b->scratch);
 	free(b->trials.v);
 	free(b->trial_queue.v);
+	free(b->held.v);
 	free(b->news.v);
 	pthread_mutex_destroy(&b->own_mu);
 	pthread_mutex_destroy(&b->news_mu);
@@ -406,7 +418,6 @@ static void apply_plan(struct fw_billing *b, struct acct *a, struct fw_str name,
 		a->trial_state = TRIAL_RUNNING;
 		a->trial_start_ms = t;
 		a->trial_end_ms = t + (int64_t)p->trial_days * FW_MS_PER_DAY;
-		a->expired_seen = a->converted_seen = 0;
 		a->converted_ms = 0;
 		a->reminded = 0;
 		watch(b, a);
@@ -470,6 +481,32 @@ static void feed_meters(struct fw_billing *b, struct acct *a, const struct fw_ev
 	}
 }
 
+/* A `Trial Expired` / `Trial Converted` record written before a restart:
+ * the trial (by its start) needs no more records; its webhook may not have
+ * gone out, so it is news again (the notes table keeps it once). */
+static void trial_record(struct fw_billing *b, struct acct *a, const struct fw_event *e,
+			 const struct fw_json *props, int64_t now)
+{
+	int expired = fw_str_eq(e->event, FW_TRIAL_EXPIRED_EVENT);
+	if (!expired && !fw_str_eq(e->event, FW_TRIAL_CONVERTED_EVENT))
+		return;
+	double started = num_or_nan(props, "trial_started_ms");
+	if (isnan(started))
+		return;
+	if (expired)
+		a->expired_for = (int64_t)started;
+	else
+		a->converted_for = (int64_t)started;
+	if (a->trial_start_ms != (int64_t)started)
+		return; /* read before its trial (segment order): nothing to tell */
+	struct fw_trial_note n;
+	note_of(b, a, expired ? FW_TRIAL_EXPIRED : FW_TRIAL_CONVERTED, e->time_ms, &n);
+	struct fw_str to = fw_json_get_str(props, expired ? "to_plan" : "plan");
+	snprintf(n.to_plan, sizeof n.to_plan, "%.*s", (int)(to.len < 71 ? to.len : 71), to.p);
+	n.to_mrr = num_or_nan(props, "mrr");
+	add_news(b, &n, now);
+}
+
 static uint64_t request_key(struct fw_str rid);
 static struct answer *idem_lookup(struct stripe *st, uint64_t key);
 static struct answer *idem_insert(struct stripe *st, uint64_t key);
@@ -505,9 +542,6 @@ static void mark_dirty(struct fw_billing *b, struct fw_str account)
 
 void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *e)
 {
-	if (seq < b->next_seq)
-		return;
-	b->next_seq = seq + 1;
 	atomic_fetch_add(&b->fed, 1);
 	if (!e->group_id.len)
 		return;
@@ -520,12 +554,12 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 	int is_event = fw_event_is_activity(e);
 	int plan_event = is_event && fw_str_eq(e->event, c->plan_event);
 	struct fw_str body = e->type == FW_MSG_GROUP ? e->traits : e->properties;
-	if (!body.len || (e->type != FW_MSG_GROUP && !is_event))
+	if (e->type == FW_MSG_GROUP ? !body.len : !is_event)
 		return;
 	struct fw_json *props = NULL;
 	struct fw_json_error je;
-	if (fw_json_parse(&b->scratch, body.p, body.len, &props, &je) ||
-	    props->type != FW_JSON_OBJECT)
+	if (body.len && (fw_json_parse(&b->scratch, body.p, body.len, &props, &je) ||
+			 props->type != FW_JSON_OBJECT))
 		props = NULL;
 	int64_t now = feed_now(b);
 	struct stripe *st = stripe_of(b, e->group_id);
@@ -535,29 +569,18 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 		if (e->time_ms < a->created_ms && e->type == FW_MSG_GROUP)
 			a->created_ms = e->time_ms;
 		struct fw_str plan = props ? fw_json_get_str(props, c->plan_property) : (struct fw_str){0};
-		if ((plan_event || e->type == FW_MSG_GROUP) && plan.len)
-			apply_plan(b, a, plan, num_or_nan(props, c->mrr_property), e->time_ms, now);
-		if (is_event && e->source == FW_SRC_INTERNAL && a->trial_start_ms) {
-			double started = num_or_nan(props, "trial_started_ms");
-			if (started == (double)a->trial_start_ms) {
-				/* written before a restart: its webhook may not have been */
-				struct fw_trial_note n;
-				if (fw_str_eq(e->event, FW_TRIAL_EXPIRED_EVENT)) {
-					a->expired_seen = 1;
-					note_of(b, a, FW_TRIAL_EXPIRED, e->time_ms, &n);
-					struct fw_str to = fw_json_get_str(props, "to_plan");
-					snprintf(n.to_plan, sizeof n.to_plan, "%.*s", (int)to.len, to.p);
-					add_news(b, &n, now);
-				}
-				if (fw_str_eq(e->event, FW_TRIAL_CONVERTED_EVENT)) {
-					a->converted_seen = 1;
-					note_of(b, a, FW_TRIAL_CONVERTED, e->time_ms, &n);
-					snprintf(n.to_plan, sizeof n.to_plan, "%s", a->converted_to);
-					n.to_mrr = a->converted_mrr;
-					add_news(b, &n, now);
-				}
+		if ((plan_event || e->type == FW_MSG_GROUP) && plan.len && plan.len < 72) {
+			double mrr = num_or_nan(props, c->mrr_property);
+			if (atomic_load(&b->ready)) {
+				apply_plan(b, a, plan, mrr, e->time_ms, now);
+			} else {
+				struct held_plan h = {a, e->time_ms, seq, mrr, ""};
+				memcpy(h.plan, plan.p, plan.len);
+				FW_PUSH(b->held, h);
 			}
 		}
+		if (is_event && e->source == FW_SRC_INTERNAL)
+			trial_record(b, a, e, props, now);
 		if (is_event && props && fw_str_eq(e->event, FW_USAGE_EVENT))
 			remember_usage(b, st, a, props);
 		if (is_event)
@@ -1351,10 +1374,10 @@ static int tick_one(struct fw_billing *b, struct acct *a, int64_t now, struct fw
 	int expire = 0;
 	pthread_mutex_lock(&st->mu);
 	int running = a->trial_state == TRIAL_RUNNING && a->plan == a->trial_plan;
-	if (running && now >= a->trial_end_ms && !a->expired_seen) {
+	if (running && now >= a->trial_end_ms && a->expired_for != a->trial_start_ms) {
 		expiry_records(b, a, &out, &to);
 		expire = 1;
-		a->expired_seen = 1;
+		a->expired_for = a->trial_start_ms;
 		note_of(b, a, FW_TRIAL_EXPIRED, a->trial_end_ms, &notes[nnotes]);
 		snprintf(notes[nnotes].to_plan, sizeof notes[nnotes].to_plan, "%s",
 			 to ? to->name : cfg->default_plan);
@@ -1377,10 +1400,10 @@ static int tick_one(struct fw_billing *b, struct acct *a, int64_t now, struct fw
 			notes[nnotes++].days_left = (int)ceil(cfg->trial_reminder_days[due]);
 		}
 	}
-	int convert = a->converted_ms && !a->converted_seen;
+	int convert = a->converted_ms && a->converted_for != a->trial_start_ms;
 	if (convert) {
 		conversion_records(b, a, &out);
-		a->converted_seen = 1;
+		a->converted_for = a->trial_start_ms;
 		note_of(b, a, FW_TRIAL_CONVERTED, a->converted_ms, &notes[nnotes]);
 		snprintf(notes[nnotes].to_plan, sizeof notes[nnotes].to_plan, "%s", a->converted_to);
 		notes[nnotes++].to_mrr = a->converted_mrr;
@@ -1397,8 +1420,8 @@ static int tick_one(struct fw_billing *b, struct acct *a, int64_t now, struct fw
 		if (rc) { /* try again next tick */
 			for (size_t i = 0; i < out.n; i++)
 				own_take(b, out.ev[i].message_id);
-			a->expired_seen = expire ? 0 : a->expired_seen;
-			a->converted_seen = convert ? 0 : a->converted_seen;
+			a->expired_for = expire ? 0 : a->expired_for;
+			a->converted_for = convert ? 0 : a->converted_for;
 			nnotes = 0;
 		} else if (expire) {
 			const char *name = notes[0].to_plan;
@@ -1432,9 +1455,35 @@ int fw_billing_tick(struct fw_billing *b, int64_t now_ms, struct fw_trial_note *
 	return rc;
 }
 
+static int held_cmp(const void *x, const void *y)
+{
+	const struct held_plan *a = x, *b = y;
+	return a->t != b->t ? (a->t < b->t ? -1 : 1) : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 void fw_billing_set_ready(struct fw_billing *b, int ready)
 {
+	if (ready && b->held.n) {
+		qsort(b->held.v, b->held.n, sizeof *b->held.v, held_cmp);
+		int64_t now = feed_now(b);
+		for (size_t i = 0; i < b->held.n; i++) {
+			struct held_plan *h = &b->held.v[i];
+			struct stripe *st = stripe_of(b, (struct fw_str){h->a->id, h->a->idlen});
+			pthread_mutex_lock(&st->mu);
+			apply_plan(b, h->a, fw_str_c(h->plan), h->mrr, h->t, now);
+			pthread_mutex_unlock(&st->mu);
+		}
+		free(b->held.v);
+		b->held.v = NULL;
+		b->held.n = b->held.cap = 0;
+	}
 	atomic_store(&b->ready, ready);
+}
+
+void fw_billing_fed_to(struct fw_billing *b, uint64_t seq)
+{
+	if (seq > b->next_seq)
+		b->next_seq = seq;
 }
 
 int fw_billing_ready(struct fw_billing *b)

@@ -1627,12 +1627,17 @@ static int write_config(const char *dir, double scale, struct fw_err *err)
 		"# Tasklane's plans: the free plan's 3 seats are why the 4th invite fails\n"
 		"default_plan: free\n"
 		"plans:\n"
-		"  free: {price: 0, limits: {seats: 3}, upgrade_to: starter}\n"
-		"  trial: {price: 0, trial_days: 14, trial_ends_to: free, limits: {seats: 10}, upgrade_to: starter}\n"
-		"  starter: {price: 29, limits: {seats: 5}, upgrade_to: pro}\n"
-		"  pro: {price: 36, limits: {seats: 50}, upgrade_to: business}\n"
-		"  business: {price: 125, limits: {seats: 200}, upgrade_to: enterprise}\n"
-		"  enterprise: {price: 0}\n",
+		"  free: {price: 0, limits: {seats: 3, tasks: {limit: 500, hard: false}, automations: 5}, upgrade_to: starter}\n"
+		"  trial: {price: 0, trial_days: 14, trial_ends_to: free, limits: {seats: 10}, features: [integrations], upgrade_to: starter}\n"
+		"  starter: {price: 29, limits: {seats: 5, automations: 50}, features: [integrations], upgrade_to: pro}\n"
+		"  pro: {price: 36, limits: {seats: 50}, features: [integrations, sso], upgrade_to: business}\n"
+		"  business: {price: 125, limits: {seats: 200}, features: [integrations, sso, audit_log], upgrade_to: enterprise}\n"
+		"  enterprise: {price: 0, features: [integrations, sso, audit_log, scim]}\n"
+		"# what the plans limit, per account and calendar month (docs/billing.md)\n"
+		"meters:\n"
+		"  tasks: {events: [Task Created]}\n"
+		"  automations: {events: [Automation Created]}\n"
+		"  uploads_kb: {events: [File Uploaded], aggregate: sum, property: size_kb}\n",
 		path, 3000 * scale, 2400 * scale, 700 * scale, 5000 * scale, 10000 * scale,
 		5000 * scale, 500 * scale, 1500 * scale);
 	int rc = write_file(path, b.data, err);

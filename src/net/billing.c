@@ -85,7 +85,10 @@ static int feed(struct fw_server *s, const struct names *ns, uint64_t to, struct
 			    .full_names = ns->v,
 			    .nfull_names = ns->n,
 			    .traits_only = 1};
-	return fw_store_scan(s->store, &q, feed_one, s->billing, err);
+	int rc = fw_store_scan(s->store, &q, feed_one, s->billing, err);
+	if (!rc)
+		fw_billing_fed_to(s->billing, to);
+	return rc;
 }
 
 static uint64_t feed_limit(struct fw_server *s)

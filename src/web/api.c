@@ -357,6 +357,21 @@ static void h_health(struct fw_req *req, struct fw_resp *resp)
 		      (unsigned long long)st.events, (unsigned long long)st.bytes,
 		      (unsigned long long)st.syncs, (unsigned long long)st.duplicates,
 		      (unsigned long long)st.segments, (unsigned long long)st.compacted);
+	struct fw_billing *b = req->srv->billing;
+	if (b) {
+		struct fw_billing_stats bs;
+		fw_billing_stats(b, &bs);
+		resp->body.len--; /* the closing brace */
+		fw_buf_printf(&resp->body,
+			      ",\"billing\":{\"ready\":%s,\"load_seconds\":%.3f,\"accounts\":%llu,"
+			      "\"records_read\":%llu,\"checks\":%llu,\"consumed\":%llu,\"denied\":%llu,"
+			      "\"prompts\":%llu,\"reports\":%llu}}",
+			      fw_billing_ready(b) ? "true" : "false", req->srv->billing_load_seconds,
+			      (unsigned long long)bs.accounts, (unsigned long long)bs.fed,
+			      (unsigned long long)bs.checks, (unsigned long long)bs.consumed,
+			      (unsigned long long)bs.denied, (unsigned long long)bs.prompts,
+			      (unsigned long long)bs.reports);
+	}
 }
 
 /* ?from=&to= of a request (fw_api_range) */
