@@ -432,6 +432,10 @@ static void apply_plan(struct fw_billing *b, struct acct *a, struct fw_str name,
 		a->converted_ms = t;
 		snprintf(a->converted_to, sizeof a->converted_to, "%s", a->plan_name);
 		a->converted_mrr = mrr;
+		/* `Trial Converted` is written for conversions seen as they happen;
+		 * one read from the log at start is history (its plan change says it) */
+		if (!atomic_load(&b->ready))
+			a->converted_for = a->trial_start_ms;
 		watch(b, a);
 	}
 }
