@@ -66,7 +66,7 @@ asan: ## build into build-asan/ with -fsanitize=address,undefined and run unit +
 deps: ## install build and test dependencies (Debian 12; needs root)
 	scripts/install-deps.sh
 
-bench: $(BUILD)/flywheel $(BUILD)/json_bench ## benchmarks: ingest over HTTP, import, JSON parser vs jansson
+bench: $(BUILD)/flywheel $(BUILD)/json_bench $(BUILD)/entitlements_inproc ## benchmarks: ingest over HTTP, import, JSON parser vs jansson, entitlements
 	bench/run.sh
 
 crash-long: $(BUILD)/flywheel ## long kill -9 crash test (minutes)
@@ -88,3 +88,7 @@ help: ## list targets
 
 $(BUILD)/json_bench: bench/json_bench.c $(BUILD)/libflywheel.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -ljansson $(LDLIBS)
+
+# bench/entitlements/run.sh runs it (the engine in-process, and SQLite for the ratio)
+$(BUILD)/entitlements_inproc: bench/entitlements/inproc.c $(BUILD)/libflywheel.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)

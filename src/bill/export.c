@@ -177,12 +177,12 @@ static const struct fw_json *parse_obj(struct exp *x, struct fw_str text)
 }
 
 /* A plan change, if obj (a plan event's properties or a group call's traits)
- * names a plan. */
+ * names a plan: a string, as the engine takes it (1 to 71 bytes). */
 static void plan_change(struct exp *x, uint32_t account, uint64_t seq, int64_t t,
 			const struct fw_json *obj)
 {
 	const struct fw_json *v = obj ? fw_json_get(obj, x->cfg->plan_property) : NULL;
-	if (!v || v->type != FW_JSON_STRING || !v->u.str.len)
+	if (!v || v->type != FW_JSON_STRING || !v->u.str.len || v->u.str.len >= 72)
 		return;
 	struct plan_change c = {account, fw_dict_intern(&x->plans, v->u.str.p, v->u.str.len), t,
 				seq};
@@ -264,7 +264,7 @@ static int on_record(void *ctx, uint64_t seq, const struct fw_event *e)
 	if (!fw_event_is_activity(e))
 		return 0;
 	const struct fw_json *props = parse_obj(x, e->properties);
-	if (e->type == FW_MSG_TRACK && fw_str_eq(e->event, x->cfg->plan_event))
+	if (fw_str_eq(e->event, x->cfg->plan_event))
 		plan_change(x, account, seq, e->time_ms, props);
 	for (size_t i = 0; i < x->cfg->nmeters; i++) {
 		double num;
@@ -564,11 +564,12 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 		.type_mask = (1u << FW_MSG_TRACK) | (1u << FW_MSG_PAGE) | (1u << FW_MSG_SCREEN) |
 			     (1u << FW_MSG_GROUP),
 		.durable_only = 1,
-		/* events as ids unless named below; group calls carry traits, so
-		 * they always come with them */
+		/* events as ids unless named below; group calls with their traits
+		 * (they always carry them) and nothing more */
 		.ids_only_mask = (1u << FW_MSG_TRACK) | (1u << FW_MSG_PAGE) | (1u << FW_MSG_SCREEN),
 		.full_names = full,
 		.nfull_names = nfull,
+		.traits_only = 1,
 	};
 	if (!rc && applied)
 		rc = fw_store_scan(s->store, &scan, on_record, &x, err);

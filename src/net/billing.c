@@ -136,12 +136,21 @@ static void *billing_main(void *arg)
 	while (!atomic_load(&s->stop)) {
 		struct fw_err err = {0};
 		int rc = 0;
+		uint64_t limit = feed_limit(s), before = fw_billing_next_seq(s->billing);
 		if (!loaded) {
+			/* every account's seats as of `limit` (or later): the records
+			 * read up to there need no recount */
 			rc = fw_meta_accounts_billing(s->meta, (struct fw_str){0}, on_account,
 						      INT64_MAX, s->billing, &err);
-			loaded = !rc;
+			if (!rc)
+				rc = feed(s, &ns, limit, &err);
+			if (!rc) {
+				struct fw_str *ids;
+				fw_billing_take_dirty(s->billing, &ids, &scratch);
+				fw_arena_reset(&scratch);
+				loaded = 1;
+			}
 		}
-		uint64_t limit = feed_limit(s), before = fw_billing_next_seq(s->billing);
 		if (!rc)
 			rc = feed(s, &ns, limit, &err);
 		if (!rc)
