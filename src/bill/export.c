@@ -137,8 +137,7 @@ struct pending {
 	struct fw_str key; /* in x->keep */
 };
 
-struct exp {
-	struct fw_server *s;
+struct usage_run {
 	const struct fw_config *cfg;
 	const struct fw_export_query *q;
 	struct fw_dict accounts, cell_keys, uniques, plans;
@@ -151,7 +150,7 @@ struct exp {
 	struct fw_buf key;     /* scratch for dictionary keys */
 };
 
-static uint32_t account_of(struct exp *x, struct fw_str group)
+static uint32_t account_of(struct usage_run *x, struct fw_str group)
 {
 	uint32_t id = fw_dict_intern(&x->accounts, group.p, group.len);
 	if (id == x->accts.n) {
@@ -161,12 +160,12 @@ static uint32_t account_of(struct exp *x, struct fw_str group)
 	return id;
 }
 
-static struct fw_str account_name(const struct exp *x, uint32_t id)
+static struct fw_str account_name(const struct usage_run *x, uint32_t id)
 {
 	return fw_dict_str(&x->accounts, id);
 }
 
-static const struct fw_json *parse_obj(struct exp *x, struct fw_str text)
+static const struct fw_json *parse_obj(struct usage_run *x, struct fw_str text)
 {
 	struct fw_json *j;
 	struct fw_json_error je;
@@ -178,7 +177,7 @@ static const struct fw_json *parse_obj(struct exp *x, struct fw_str text)
 
 /* A plan change, if obj (a plan event's properties or a group call's traits)
  * names a plan: a string, as the engine takes it (1 to 71 bytes). */
-static void plan_change(struct exp *x, uint32_t account, uint64_t seq, int64_t t,
+static void plan_change(struct usage_run *x, uint32_t account, uint64_t seq, int64_t t,
 			const struct fw_json *obj)
 {
 	const struct fw_json *v = obj ? fw_json_get(obj, x->cfg->plan_property) : NULL;
@@ -189,7 +188,8 @@ static void plan_change(struct exp *x, uint32_t account, uint64_t seq, int64_t t
 	FW_PUSH(x->changes, c);
 }
 
-static struct cell *cell_at(struct exp *x, uint32_t account, int meter, struct fw_bill_period p)
+static struct cell *cell_at(struct usage_run *x, uint32_t account, int meter,
+			    struct fw_bill_period p)
 {
 	struct {
 		uint32_t account;
@@ -205,7 +205,7 @@ static struct cell *cell_at(struct exp *x, uint32_t account, int meter, struct f
 }
 
 /* What one record adds to one meter of one account. */
-static void feed(struct exp *x, uint32_t account, int meter, int64_t t, double num,
+static void feed(struct usage_run *x, uint32_t account, int meter, int64_t t, double num,
 		 struct fw_str key)
 {
 	const struct fw_meter *m = &x->cfg->meters[meter];
@@ -213,7 +213,8 @@ static void feed(struct exp *x, uint32_t account, int meter, int64_t t, double n
 	if (m->anniversary && !a->has_anchor) {
 		struct pending p = {account, meter, t, num, {0}};
 		if (key.len)
-			p.key = (struct fw_str){fw_arena_strndup(&x->keep, key.p, key.len), key.len};
+			p.key = (struct fw_str){fw_arena_strndup(&x->keep, key.p, key.len),
+						key.len};
 		FW_PUSH(x->pending, p);
 		return;
 	}
@@ -246,7 +247,7 @@ static void feed(struct exp *x, uint32_t account, int meter, int64_t t, double n
 
 static int on_record(void *ctx, uint64_t seq, const struct fw_event *e)
 {
-	struct exp *x = ctx;
+	struct usage_run *x = ctx;
 	if (!e->group_id.len)
 		return 0;
 	if (x->q->account.len &&
@@ -278,7 +279,7 @@ static int on_record(void *ctx, uint64_t seq, const struct fw_event *e)
 static void on_anchor(void *ctx, struct fw_str group, int64_t created_ms, int64_t members,
 		      int64_t members_before)
 {
-	struct exp *x = ctx;
+	struct usage_run *x = ctx;
 	uint32_t id = account_of(x, group); /* before taking the address: it may move */
 	struct acct *a = &x->accts.v[id];
 	a->anchor = created_ms;
@@ -287,7 +288,7 @@ static void on_anchor(void *ctx, struct fw_str group, int64_t created_ms, int64_
 
 /* Seats of one month: the members first seen before min(its end, now). */
 struct seat_month {
-	struct exp *x;
+	struct usage_run *x;
 	struct fw_bill_period month;
 };
 
@@ -319,7 +320,7 @@ static const char *meter_name(const struct fw_config *cfg, int meter)
 
 static int cmp_row(const void *a, const void *b, void *ctx)
 {
-	const struct exp *e = ctx;
+	const struct usage_run *e = ctx;
 	const struct cell *x = *(struct cell *const *)a, *y = *(struct cell *const *)b;
 	if (x->account != y->account) {
 		struct fw_str p = account_name(e, x->account), q = account_name(e, y->account);
@@ -333,12 +334,13 @@ static int cmp_row(const void *a, const void *b, void *ctx)
 		if (c)
 			return c;
 	}
-	return x->period.start_ms < y->period.start_ms ? -1 : x->period.start_ms > y->period.start_ms;
+	int64_t xs = x->period.start_ms, ys = y->period.start_ms;
+	return xs < ys ? -1 : xs > ys;
 }
 
 /* The plan in force at `end`: the account's last change before it (by event
  * time, then log order), else the default plan. */
-static const char *plan_at(const struct exp *x, uint32_t account, int64_t end, size_t *len)
+static const char *plan_at(const struct usage_run *x, uint32_t account, int64_t end, size_t *len)
 {
 	const struct acct *a = &x->accts.v[account];
 	size_t lo = a->plan_lo, hi = a->plan_hi; /* first change at or after end */
@@ -404,7 +406,7 @@ struct total {
 	uint64_t records;
 };
 
-static void write_row(const struct exp *x, const struct cell *c, struct fw_buf *out,
+static void write_row(const struct usage_run *x, const struct cell *c, struct fw_buf *out,
 		      struct total *t)
 {
 	int csv = x->q->format == FW_EXPORT_CSV;
@@ -468,7 +470,7 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void write_export(struct exp *x, struct fw_buf *out)
+static void write_export(struct usage_run *x, struct fw_buf *out)
 {
 	const struct fw_config *cfg = x->cfg;
 	int csv = x->q->format == FW_EXPORT_CSV;
@@ -519,7 +521,7 @@ static void write_export(struct exp *x, struct fw_buf *out)
 	free(rows);
 }
 
-static void exp_release(struct exp *x)
+static void export_release(struct usage_run *x)
 {
 	fw_dict_release(&x->accounts);
 	fw_dict_release(&x->cell_keys);
@@ -542,7 +544,7 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 	int rc = fw_server_catch_up(s, err);
 	if (rc)
 		return rc;
-	struct exp x = {.s = s, .cfg = &s->cfg, .q = q};
+	struct usage_run x = {.cfg = &s->cfg, .q = q};
 	fw_dict_init(&x.accounts);
 	fw_dict_init(&x.cell_keys);
 	fw_dict_init(&x.uniques);
@@ -556,9 +558,11 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 	size_t nfull = 0;
 	full[nfull++] = FW_STR_LIT(FW_USAGE_EVENT);
 	full[nfull++] = fw_str_c(s->cfg.plan_event);
-	for (size_t i = 0; i < s->cfg.nmeters; i++)
-		for (size_t k = 0; s->cfg.meters[i].agg != FW_AGG_COUNT && k < s->cfg.meters[i].events.n; k++)
-			full[nfull++] = fw_str_c(s->cfg.meters[i].events.items[k]);
+	for (size_t i = 0; i < s->cfg.nmeters; i++) {
+		const struct fw_meter *m = &s->cfg.meters[i];
+		for (size_t k = 0; m->agg != FW_AGG_COUNT && k < m->events.n; k++)
+			full[nfull++] = fw_str_c(m->events.items[k]);
+	}
 	struct fw_scan scan = {
 		.to_seq = applied,
 		.type_mask = (1u << FW_MSG_TRACK) | (1u << FW_MSG_PAGE) | (1u << FW_MSG_SCREEN) |
@@ -574,7 +578,7 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 	if (!rc && applied)
 		rc = fw_store_scan(s->store, &scan, on_record, &x, err);
 	if (rc) {
-		exp_release(&x);
+		export_release(&x);
 		return rc;
 	}
 	/* records of accounts without an anchor: the earliest record seen */
@@ -590,7 +594,8 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 		feed(&x, p->account, p->meter, p->t, p->num, p->key);
 	}
 	/* plan changes by account, time, log order */
-	qsort(x.changes.v, x.changes.n, sizeof *x.changes.v, cmp_change);
+	if (x.changes.n)
+		qsort(x.changes.v, x.changes.n, sizeof *x.changes.v, cmp_change);
 	for (size_t i = 0; i < x.changes.n; i++) {
 		struct acct *a = &x.accts.v[x.changes.v[i].account];
 		if (i == 0 || x.changes.v[i - 1].account != x.changes.v[i].account)
@@ -609,6 +614,6 @@ int fw_usage_export(struct fw_server *s, const struct fw_export_query *q, struct
 	}
 	if (!rc)
 		write_export(&x, out);
-	exp_release(&x);
+	export_release(&x);
 	return rc;
 }

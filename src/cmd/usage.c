@@ -87,7 +87,7 @@ static int usage_export(int argc, char **argv)
 			account = v;
 		else if (fw_cmd_opt(argc, argv, &i, "--format", &v))
 			format = v;
-		else if (fw_cmd_opt(argc, argv, &i, "--output", &v) || fw_cmd_opt(argc, argv, &i, "-o", &v))
+		else if (fw_cmd_opt(argc, argv, &i, "--output", &v))
 			output = v;
 		else if (argv[i][0] == '-')
 			return fprintf(stderr, "flywheel usage export: unknown option \"%s\"\n\n%s", argv[i], HELP), 2;
