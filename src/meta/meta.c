@@ -99,6 +99,7 @@ struct fw_meta {
 	uint64_t applied_seq;
 	struct fw_dict seen_ids;     /* distinct ids known to have a person */
 	struct fw_dict seen_members; /* "distinct\x1fgroup" pairs already recorded */
+	FW_VEC(int64_t) member_first; /* per seen_members id: the earliest time recorded */
 	struct fw_dict seen_identified; /* user ids whose person is marked identified */
 	uint64_t warnings_added;
 	/* caches of ids looked up in this process: distinct id -> person, group id
@@ -169,6 +170,7 @@ void fw_meta_close(struct fw_meta *m)
 	sqlite3_close(m->db);
 	fw_dict_release(&m->seen_ids);
 	fw_dict_release(&m->seen_members);
+	free(m->member_first.v);
 	fw_dict_release(&m->seen_identified);
 	fw_arena_release(&m->scratch);
 	fw_dict_release(&m->pid_keys);
@@ -593,13 +595,20 @@ static int apply_one(void *ctx, uint64_t seq, const struct fw_event *e)
 		char key[1024];
 		int n = snprintf(key, sizeof key, "%.*s\x1f%.*s", (int)did.len, did.p,
 				 (int)e->group_id.len, e->group_id.p);
-		/* first sight per pair per process: later ones only move last_seen,
+		/* first sight per pair per process, or an earlier time than recorded
+		 * (SDKs send batches concurrently): later ones only move last_seen,
 		 * which the event store answers anyway */
-		if (n >= (int)sizeof key || fw_dict_find(&m->seen_members, key, (size_t)n) == UINT32_MAX) {
+		uint32_t k = n < (int)sizeof key ? fw_dict_find(&m->seen_members, key, (size_t)n)
+						 : UINT32_MAX;
+		if (k == UINT32_MAX || e->time_ms < m->member_first.v[k]) {
 			if (add_membership(m, did, e->group_id, e->time_ms))
 				return FW_EIO;
-			if (n < (int)sizeof key)
-				fw_dict_intern(&m->seen_members, key, (size_t)n);
+			if (n < (int)sizeof key && k == UINT32_MAX) {
+				k = fw_dict_intern(&m->seen_members, key, (size_t)n);
+				FW_PUSH(m->member_first, e->time_ms);
+			}
+			if (k != UINT32_MAX)
+				m->member_first.v[k] = e->time_ms;
 		}
 	}
 	/* A Segment, RudderStack or Amplitude record with an explicit user id
@@ -680,6 +689,7 @@ out:
 		fw_dict_release(&m->seen_members);
 		fw_dict_init(&m->seen_ids);
 		fw_dict_init(&m->seen_members);
+		m->member_first.n = 0;
 		fw_dict_release(&m->seen_identified);
 		fw_dict_init(&m->seen_identified);
 		clear_caches(m);
