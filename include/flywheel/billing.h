@@ -191,7 +191,7 @@ int fw_billing_report(struct fw_billing *b, const struct fw_usage_report *u, int
 int fw_billing_set_plan(struct fw_billing *b, struct fw_str account, struct fw_str user_id,
 			const char *plan, double mrr, int64_t now_ms, struct fw_err *err);
 /* Start a trial of `plan` (NULL: the first plan with trial_days). FW_EINVAL
- * for a plan that is no trial; FW_EEXIST if the account already had one. */
+ * for a plan that is no trial; FW_ECONFLICT if the account already had one. */
 int fw_billing_start_trial(struct fw_billing *b, struct fw_str account, struct fw_str user_id,
 			   const char *plan, int64_t now_ms, int64_t *ends_ms, struct fw_err *err);
 

@@ -134,6 +134,7 @@ struct mstate {
 	double pending;          /* reserved by checks whose records are not durable yet */
 	uint64_t records, denials;
 	struct hset set;         /* unique meters */
+	FW_VEC(uint64_t) inflight; /* unique meters: values reserved, not yet durable */
 };
 
 enum trial_state { TRIAL_NONE, TRIAL_RUNNING, TRIAL_ENDED };
@@ -167,6 +168,23 @@ struct held_plan {
 	char plan[72];
 };
 
+/* A `$usage` record's answer, computed once the plans are known. */
+struct held_usage {
+	struct acct *a;
+	uint64_t key;
+	int meter;
+	double usage, quantity;
+};
+
+/* A `Trial Expired` / `Trial Converted` record read before ready. */
+struct held_trial {
+	struct acct *a;
+	int expired;
+	int64_t started, t;
+	double mrr;
+	char to_plan[72];
+};
+
 struct stripe {
 	pthread_mutex_t mu;
 	struct fw_dict ids;
@@ -192,6 +210,8 @@ struct fw_billing {
 	FW_VEC(struct acct *) trial_queue; /* new ones, under news_mu */
 	FW_VEC(struct fw_trial_note) news;
 	FW_VEC(struct held_plan) held; /* the feed's, until ready */
+	FW_VEC(struct held_usage) held_usage;
+	FW_VEC(struct held_trial) held_trials;
 	pthread_mutex_t news_mu;
 	atomic_ullong checks, consumed, denied, prompts, reports, fed;
 	atomic_int ready;
@@ -275,7 +295,7 @@ static void roll(const struct fw_meter *m, const struct acct *a, struct mstate *
 	struct fw_bill_period p = fw_period_at(now, m->anniversary,
 					  a->created_ms == INT64_MAX ? now : a->created_ms);
 	hset_clear(&s->set);
-	*s = (struct mstate){.period = p, .pending = s->pending};
+	*s = (struct mstate){.period = p, .pending = s->pending, .inflight = s->inflight};
 }
 
 struct fw_billing *fw_billing_new(const struct fw_config *cfg, fw_billing_emit_fn emit,
@@ -303,8 +323,10 @@ void fw_billing_free(struct fw_billing *b)
 	for (int i = 0; i < STRIPES; i++) {
 		struct stripe *st = &b->stripes[i];
 		for (size_t k = 0; k < st->accts.n; k++) {
-			for (size_t j = 0; j < b->cfg->nmeters; j++)
+			for (size_t j = 0; j < b->cfg->nmeters; j++) {
 				hset_clear(&st->accts.v[k]->m[j].set);
+				free(st->accts.v[k]->m[j].inflight.v);
+			}
 			free(st->accts.v[k]->m);
 			free(st->accts.v[k]);
 		}
@@ -321,6 +343,8 @@ void fw_billing_free(struct fw_billing *b)
 	free(b->trials.v);
 	free(b->trial_queue.v);
 	free(b->held.v);
+	free(b->held_usage.v);
+	free(b->held_trials.v);
 	free(b->news.v);
 	pthread_mutex_destroy(&b->own_mu);
 	pthread_mutex_destroy(&b->news_mu);
@@ -450,6 +474,18 @@ static double num_or_nan(const struct fw_json *obj, const char *key)
 	return v->is_int ? (double)v->i : v->u.num;
 }
 
+/* An earlier creation moves anniversary periods: the current one is
+ * re-anchored, keeping what it counted (it counted the same records). */
+static void set_created_locked(struct fw_billing *b, struct acct *a, int64_t created_ms)
+{
+	a->created_ms = created_ms;
+	for (size_t i = 0; i < b->cfg->nmeters; i++) {
+		struct mstate *s = &a->m[i];
+		if (b->cfg->meters[i].anniversary && s->period.end_ms)
+			s->period = fw_period_at(s->period.start_ms, 1, created_ms);
+	}
+}
+
 static void count_input(struct mstate *s, const struct fw_meter *m, double num, struct fw_str key)
 {
 	s->records++;
@@ -485,9 +521,26 @@ static void feed_meters(struct fw_billing *b, struct acct *a, const struct fw_ev
 	}
 }
 
-/* A `Trial Expired` / `Trial Converted` record written before a restart:
- * the trial (by its start) needs no more records; its webhook may not have
- * gone out, so it is news again (the notes table keeps it once). */
+/* A trial's `Trial Expired` / `Trial Converted` record exists: it needs no
+ * more records; its webhook may not have gone out before a restart, so it
+ * is news again (the notes table keeps it once). */
+static void trial_seen(struct fw_billing *b, struct acct *a, const struct held_trial *h,
+		       int64_t now)
+{
+	if (h->expired)
+		a->expired_for = h->started;
+	else
+		a->converted_for = h->started;
+	if (a->trial_start_ms != h->started)
+		return;
+	struct fw_trial_note n;
+	note_of(b, a, h->expired ? FW_TRIAL_EXPIRED : FW_TRIAL_CONVERTED, h->t, &n);
+	snprintf(n.to_plan, sizeof n.to_plan, "%s", h->to_plan);
+	n.to_mrr = h->mrr;
+	add_news(b, &n, now);
+}
+
+/* Such a record fed: seen now, or once the plans are applied. */
 static void trial_record(struct fw_billing *b, struct acct *a, const struct fw_event *e,
 			 const struct fw_json *props, int64_t now)
 {
@@ -497,46 +550,58 @@ static void trial_record(struct fw_billing *b, struct acct *a, const struct fw_e
 	double started = num_or_nan(props, "trial_started_ms");
 	if (isnan(started))
 		return;
-	if (expired)
-		a->expired_for = (int64_t)started;
-	else
-		a->converted_for = (int64_t)started;
-	if (a->trial_start_ms != (int64_t)started)
-		return; /* read before its trial (segment order): nothing to tell */
-	struct fw_trial_note n;
-	note_of(b, a, expired ? FW_TRIAL_EXPIRED : FW_TRIAL_CONVERTED, e->time_ms, &n);
+	struct held_trial h = {a, expired, (int64_t)started, e->time_ms, num_or_nan(props, "mrr"), ""};
 	struct fw_str to = fw_json_get_str(props, expired ? "to_plan" : "plan");
-	snprintf(n.to_plan, sizeof n.to_plan, "%.*s", (int)(to.len < 71 ? to.len : 71), to.p);
-	n.to_mrr = num_or_nan(props, "mrr");
-	add_news(b, &n, now);
+	snprintf(h.to_plan, sizeof h.to_plan, "%.*s", (int)(to.len < 71 ? to.len : 71), to.p);
+	if (atomic_load(&b->ready))
+		trial_seen(b, a, &h, now);
+	else
+		FW_PUSH(b->held_trials, h);
 }
 
 static uint64_t request_key(struct fw_str rid);
+static enum fw_check_reason classify(const struct fw_config *cfg, const struct fw_plan_limit *l,
+				     double after, double *overage);
 static struct answer *idem_lookup(struct stripe *st, uint64_t key);
 static struct answer *idem_insert(struct stripe *st, uint64_t key);
 
-/* A `$usage` record written before a restart: its request id gets an
- * answer again (allowed and consumed; the usage it found is the meter's
- * value before it). The stripe lock is held. */
+/* The answer a consuming check got, for a `$usage` record written before a
+ * restart: allowed and consumed, with the meter's value before it as the
+ * usage, against the account's plan (known once the plans are applied). */
+static void remember_answer(struct fw_billing *b, struct stripe *st, struct acct *a,
+			    const struct held_usage *h)
+{
+	if (idem_lookup(st, h->key))
+		return;
+	const struct fw_meter *m = &b->cfg->meters[h->meter];
+	const struct fw_plan_limit *l = limit_of(plan_of(b, a), m->name);
+	double after = h->usage + h->quantity, overage = 0;
+	struct answer x = {.key = h->key, .allowed = 1, .consumed = 1, .usage = h->usage};
+	x.reason = (int8_t)(l ? classify(b->cfg, l, after, &overage) : FW_CHECK_OK);
+	x.overage = overage;
+	x.remaining = l && l->limit > after ? l->limit - after : 0;
+	*idem_insert(st, h->key) = x;
+}
+
+/* A `$usage` record: its request id gets its answer back. The stripe lock
+ * is held. */
 static void remember_usage(struct fw_billing *b, struct stripe *st, struct acct *a,
 			   const struct fw_json *props)
 {
 	struct fw_str rid = fw_json_get_str(props, "request_id");
 	if (!rid.len)
 		rid = fw_json_get_str(props, "idempotency_key");
-	const struct fw_meter *m = fw_config_meter(b->cfg, fw_json_get_str(props, "meter").p,
-						   fw_json_get_str(props, "meter").len);
+	struct fw_str mname = fw_json_get_str(props, "meter");
+	const struct fw_meter *m = fw_config_meter(b->cfg, mname.p, mname.len);
 	if (!rid.len || !m)
 		return;
-	uint64_t key = request_key(rid);
-	if (idem_lookup(st, key))
-		return;
-	const struct fw_plan_limit *l = limit_of(plan_of(b, a), m->name);
-	double usage = a->m[m - b->cfg->meters].value, q = num_or_nan(props, "quantity");
-	double after = usage + (isnan(q) ? 1 : q);
-	*idem_insert(st, key) = (struct answer){
-		.key = key, .allowed = 1, .consumed = 1, .reason = FW_CHECK_OK, .usage = usage,
-		.remaining = l && l->limit > after ? l->limit - after : 0};
+	double q = num_or_nan(props, "quantity");
+	struct held_usage h = {a, request_key(rid), (int)(m - b->cfg->meters),
+			       a->m[m - b->cfg->meters].value, isnan(q) ? 1 : q};
+	if (atomic_load(&b->ready))
+		remember_answer(b, st, a, &h);
+	else
+		FW_PUSH(b->held_usage, h);
 }
 
 static void mark_dirty(struct fw_billing *b, struct fw_str account)
@@ -570,8 +635,8 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 	pthread_mutex_lock(&st->mu);
 	struct acct *a = acct_get(b, st, e->group_id, 1);
 	if (a) {
-		if (e->time_ms < a->created_ms && e->type == FW_MSG_GROUP)
-			a->created_ms = e->time_ms;
+		if (e->time_ms < a->created_ms)
+			set_created_locked(b, a, e->time_ms);
 		struct fw_str plan = props ? fw_json_get_str(props, c->plan_property) : (struct fw_str){0};
 		if ((plan_event || e->type == FW_MSG_GROUP) && plan.len && plan.len < 72) {
 			double mrr = num_or_nan(props, c->mrr_property);
@@ -614,12 +679,8 @@ void fw_billing_set_created(struct fw_billing *b, struct fw_str account, int64_t
 	struct stripe *st = stripe_of(b, account);
 	pthread_mutex_lock(&st->mu);
 	struct acct *a = acct_get(b, st, account, 1);
-	if (a && created_ms < a->created_ms) {
-		a->created_ms = created_ms;
-		for (size_t i = 0; i < b->cfg->nmeters; i++)
-			if (b->cfg->meters[i].anniversary)
-				a->m[i].period = (struct fw_bill_period){0}; /* re-derived on next use */
-	}
+	if (a && created_ms < a->created_ms)
+		set_created_locked(b, a, created_ms);
 	pthread_mutex_unlock(&st->mu);
 }
 
@@ -836,6 +897,22 @@ static struct answer *idem_insert(struct stripe *st, uint64_t key)
 	return idem_add(&st->cur, key);
 }
 
+/* How usage `after` a check stands against limit `l`. */
+static enum fw_check_reason classify(const struct fw_config *cfg, const struct fw_plan_limit *l,
+				     double after, double *overage)
+{
+	*overage = 0;
+	if (after > l->limit && l->hard)
+		return FW_CHECK_LIMIT;
+	if (after > l->limit) {
+		*overage = after - l->limit;
+		return FW_CHECK_OVERAGE;
+	}
+	if (l->limit > 0 ? after >= cfg->prompt_share * l->limit : after > 0)
+		return FW_CHECK_NEAR_LIMIT;
+	return FW_CHECK_OK;
+}
+
 /* Decide a meter check under the stripe lock. Returns the meter index, or
  * -1 for seats. */
 static void decide_meter(struct fw_billing *b, struct acct *a, const struct fw_check *c, int mi,
@@ -862,6 +939,8 @@ static void decide_meter(struct fw_billing *b, struct acct *a, const struct fw_c
 		} else if (m->agg == FW_AGG_UNIQUE) {
 			*ukey = fw_hash64(c->value.p, c->value.len);
 			*new_value = !c->value.len || !hset_has(&s->set, *ukey);
+			for (size_t i = 0; *new_value && i < s->inflight.n; i++)
+				*new_value = s->inflight.v[i] != *ukey;
 			after = usage + (*new_value ? 1 : 0);
 		} else {
 			after = usage + q;
@@ -875,20 +954,9 @@ static void decide_meter(struct fw_billing *b, struct acct *a, const struct fw_c
 	r->has_limit = 1;
 	r->hard = l->hard;
 	r->limit = l->limit;
-	if (after > l->limit) {
-		if (l->hard) {
-			r->allowed = 0;
-			r->reason = FW_CHECK_LIMIT;
-		} else {
-			r->reason = FW_CHECK_OVERAGE;
-			r->overage = after - l->limit;
-		}
-	} else if (l->limit > 0 && after >= cfg->prompt_share * l->limit) {
-		r->reason = FW_CHECK_NEAR_LIMIT;
-	} else if (l->limit == 0 && after > 0) {
-		r->reason = FW_CHECK_NEAR_LIMIT;
-	}
-	double basis = r->allowed && c->consume ? after : usage;
+	r->reason = classify(cfg, l, after, &r->overage);
+	r->allowed = r->reason != FW_CHECK_LIMIT;
+	double basis = r->allowed && c->consume && mi >= 0 ? after : usage;
 	r->remaining = l->limit > basis ? l->limit - basis : 0;
 	if (r->reason != FW_CHECK_OK) {
 		/* a limit the plan offered needs to hold what was asked for */
@@ -939,7 +1007,8 @@ static void check_records(struct fw_billing *b, const struct fw_check *c,
 		fw_buf_reset(&p);
 	}
 	if (r->prompt.show) {
-		size_t i = rec_begin(out, FW_PROMPT_SHOWN_EVENT, c->account, c->user_id, c->now_ms,
+		/* a millisecond after the denial, so a funnel sees one follow the other */
+		size_t i = rec_begin(out, FW_PROMPT_SHOWN_EVENT, c->account, c->user_id, c->now_ms + 1,
 				     c->now_ms);
 		rec_id(out, i, "fw:prompt:%.*s:%s:%.*s:%s", (int)c->account.len, c->account.p, what,
 		       (int)c->user_id.len, c->user_id.p, day);
@@ -948,7 +1017,9 @@ static void check_records(struct fw_billing *b, const struct fw_check *c,
 		props_str(&p, "plan", fw_str_c(plan));
 		props_str(&p, "upgrade_to", fw_str_c(r->prompt.to->name));
 		props_num(&p, "price", r->prompt.to->price);
-		props_str(&p, "reason", fw_str_c(r->allowed ? "near_limit" : "denied"));
+		props_str(&p, "reason", fw_str_c(!r->allowed			    ? "denied"
+						 : r->reason == FW_CHECK_OVERAGE ? "overage"
+										 : "near_limit"));
 		fw_buf_adds(&p, "}");
 		rec_props(out, i, &p);
 	}
@@ -1034,6 +1105,8 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 		/* the first answer again; nothing is counted or written */
 		answer_of(seen, r);
 		r->replayed = 1;
+		if (r->reason == FW_CHECK_OK)
+			r->prompt = (struct fw_prompt){0}; /* the first answer had none */
 		pthread_mutex_unlock(&st->mu);
 		return 0;
 	}
@@ -1043,6 +1116,8 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 		const struct fw_meter *m = &cfg->meters[mi];
 		reserve = m->agg == FW_AGG_MAX ? 0 : m->agg == FW_AGG_UNIQUE ? new_value : c->quantity;
 		a->m[mi].pending += reserve;
+		if (m->agg == FW_AGG_UNIQUE && new_value)
+			FW_PUSH(a->m[mi].inflight, ukey);
 		r->consumed = 1;
 	}
 	if (consume) {
@@ -1068,6 +1143,11 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 	if (r->consumed) {
 		struct mstate *s = &a->m[mi];
 		s->pending -= reserve;
+		for (size_t i = 0; i < s->inflight.n; i++)
+			if (s->inflight.v[i] == ukey) {
+				s->inflight.v[i] = s->inflight.v[--s->inflight.n];
+				break;
+			}
 		if (rc || !stored[0]) {
 			/* not written, or written before (a repeat older than the table) */
 			r->consumed = 0;
@@ -1271,7 +1351,7 @@ int fw_billing_start_trial(struct fw_billing *b, struct fw_str account, struct f
 	if (rc)
 		return rc;
 	const struct fw_plan *p = NULL;
-	for (size_t i = 0; !plan && i < b->cfg->nplans; i++)
+	for (size_t i = 0; !plan && !p && i < b->cfg->nplans; i++)
 		if (b->cfg->plans[i].trial_days)
 			p = &b->cfg->plans[i];
 	if (plan)
@@ -1480,6 +1560,26 @@ void fw_billing_set_ready(struct fw_billing *b, int ready)
 		free(b->held.v);
 		b->held.v = NULL;
 		b->held.n = b->held.cap = 0;
+	}
+	for (size_t i = 0; ready && i < b->held_trials.n; i++) {
+		struct held_trial *h = &b->held_trials.v[i];
+		struct stripe *st = stripe_of(b, (struct fw_str){h->a->id, h->a->idlen});
+		pthread_mutex_lock(&st->mu);
+		trial_seen(b, h->a, h, feed_now(b));
+		pthread_mutex_unlock(&st->mu);
+	}
+	for (size_t i = 0; ready && i < b->held_usage.n; i++) {
+		struct held_usage *h = &b->held_usage.v[i];
+		struct stripe *st = stripe_of(b, (struct fw_str){h->a->id, h->a->idlen});
+		pthread_mutex_lock(&st->mu);
+		remember_answer(b, st, h->a, h);
+		pthread_mutex_unlock(&st->mu);
+	}
+	if (ready) {
+		free(b->held_trials.v);
+		free(b->held_usage.v);
+		b->held_trials = (__typeof__(b->held_trials)){0};
+		b->held_usage = (__typeof__(b->held_usage)){0};
 	}
 	atomic_store(&b->ready, ready);
 }

@@ -337,7 +337,8 @@ static void h_account_post(struct fw_req *req, struct fw_resp *resp)
 		fw_resp_error(resp, 400, "invalid_request", "no plan has a name that long");
 		return;
 	}
-	memcpy(pname, name.p, name.len);
+	if (name.len)
+		memcpy(pname, name.p, name.len);
 	pname[name.len] = 0;
 	struct fw_err err = {0};
 	int rc;
