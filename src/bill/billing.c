@@ -206,6 +206,7 @@ struct fw_billing {
 	uint64_t next_seq;
 	struct fw_arena scratch;
 	struct fw_dict dirty;
+	struct fw_dict pairs; /* (distinct id, account) pairs seen */
 	FW_VEC(struct acct *) trials; /* accounts with a trial to watch (the tick's thread) */
 	FW_VEC(struct acct *) trial_queue; /* new ones, under news_mu */
 	FW_VEC(struct fw_trial_note) news;
@@ -313,6 +314,7 @@ struct fw_billing *fw_billing_new(const struct fw_config *cfg, fw_billing_emit_f
 	pthread_mutex_init(&b->news_mu, NULL);
 	fw_dict_init(&b->own);
 	fw_dict_init(&b->dirty);
+	fw_dict_init(&b->pairs);
 	return b;
 }
 
@@ -339,6 +341,7 @@ void fw_billing_free(struct fw_billing *b)
 	fw_dict_release(&b->own);
 	free(b->own_live.v);
 	fw_dict_release(&b->dirty);
+	fw_dict_release(&b->pairs);
 	fw_arena_release(&b->scratch);
 	free(b->trials.v);
 	free(b->trial_queue.v);
@@ -374,11 +377,21 @@ static int own_take(struct fw_billing *b, struct fw_str id)
 	int was = k != UINT32_MAX && b->own_live.v[k];
 	if (was) {
 		b->own_live.v[k] = 0;
-		/* the dictionary cannot forget: start a fresh one when all are gone */
-		if (--b->own_count == 0 && b->own.count > 4096) {
+		/* the dictionary cannot forget: once most of it is gone, keep the
+		 * live ids in a fresh one (amortised: it has doubled since) */
+		if (--b->own_count < b->own.count / 4 && b->own.count > 4096) {
+			struct fw_dict keep;
+			fw_dict_init(&keep);
+			for (uint32_t i = 0; i < b->own.count; i++)
+				if (b->own_live.v[i]) {
+					struct fw_str live = fw_dict_str(&b->own, i);
+					fw_dict_intern(&keep, live.p, live.len);
+				}
 			fw_dict_release(&b->own);
-			fw_dict_init(&b->own);
+			b->own = keep;
 			b->own_live.n = 0;
+			for (uint32_t i = 0; i < keep.count; i++)
+				FW_PUSH(b->own_live, 1);
 		}
 	}
 	pthread_mutex_unlock(&b->own_mu);
@@ -604,9 +617,22 @@ static void remember_usage(struct fw_billing *b, struct stripe *st, struct acct 
 		FW_PUSH(b->held_usage, h);
 }
 
-static void mark_dirty(struct fw_billing *b, struct fw_str account)
+/* A person named with an account: its seats need a recount the first time
+ * the pair is seen (a new member, or one the metadata has had all along). */
+static void note_member(struct fw_billing *b, struct fw_str did, struct fw_str account)
 {
-	fw_dict_intern(&b->dirty, account.p, account.len);
+	char key[512];
+	if (did.len + account.len + 1 > sizeof key) {
+		fw_dict_intern(&b->dirty, account.p, account.len);
+		return;
+	}
+	memcpy(key, did.p, did.len);
+	key[did.len] = 0x1f;
+	memcpy(key + did.len + 1, account.p, account.len);
+	uint32_t n = b->pairs.count;
+	fw_dict_intern(&b->pairs, key, did.len + 1 + account.len);
+	if (b->pairs.count != n)
+		fw_dict_intern(&b->dirty, account.p, account.len);
 }
 
 void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *e)
@@ -614,11 +640,12 @@ void fw_billing_feed(struct fw_billing *b, uint64_t seq, const struct fw_event *
 	atomic_fetch_add(&b->fed, 1);
 	if (!e->group_id.len)
 		return;
-	if (e->type == FW_MSG_GROUP || fw_event_distinct_id(e).len)
-		mark_dirty(b, e->group_id);
 	if (e->source == FW_SRC_INTERNAL && e->message_id.len > 3 &&
 	    memcmp(e->message_id.p, "fw:", 3) == 0 && own_take(b, e->message_id))
 		return;
+	struct fw_str did = fw_event_distinct_id(e);
+	if (did.len)
+		note_member(b, did, e->group_id);
 	const struct fw_config *c = b->cfg;
 	int is_event = fw_event_is_activity(e);
 	int plan_event = is_event && fw_str_eq(e->event, c->plan_event);

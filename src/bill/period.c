@@ -107,13 +107,15 @@ int fw_meter_input(const struct fw_meter *m, const struct fw_event *e,
 	if (!fw_event_is_activity(e))
 		return 0;
 	if (fw_str_eq(e->event, FW_USAGE_EVENT)) {
-		if (!props || !fw_str_eq(fw_json_get_str(props, "meter"), m->name))
+		/* only Flywheel writes usage: a `$usage` sent with a write key counts nothing */
+		if (e->source != FW_SRC_INTERNAL || !props ||
+		    !fw_str_eq(fw_json_get_str(props, "meter"), m->name))
 			return 0;
 		if (m->agg == FW_AGG_UNIQUE) {
 			*key = key_of(fw_json_get(props, "value"));
 			return key->len > 0;
 		}
-		return number_of(fw_json_get(props, "quantity"), num);
+		return number_of(fw_json_get(props, "quantity"), num) && *num >= 0;
 	}
 	if (!named_in(&m->events, e->event))
 		return 0;

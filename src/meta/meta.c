@@ -100,6 +100,7 @@ struct fw_meta {
 	struct fw_dict seen_ids;     /* distinct ids known to have a person */
 	struct fw_dict seen_members; /* "distinct\x1fgroup" pairs already recorded */
 	FW_VEC(int64_t) member_first; /* per seen_members id: the earliest time recorded */
+	sqlite3_stmt *billing_one;    /* fw_meta_accounts_billing of one account */
 	struct fw_dict seen_identified; /* user ids whose person is marked identified */
 	uint64_t warnings_added;
 	/* caches of ids looked up in this process: distinct id -> person, group id
@@ -167,6 +168,7 @@ void fw_meta_close(struct fw_meta *m)
 	for (int t = 0; t < 2; t++)
 		for (int n = 0; n <= TRAITS_PER_STMT; n++)
 			sqlite3_finalize(m->traits_stmts[t][n]);
+	sqlite3_finalize(m->billing_one);
 	sqlite3_close(m->db);
 	fw_dict_release(&m->seen_ids);
 	fw_dict_release(&m->seen_members);
@@ -1126,18 +1128,23 @@ int fw_meta_accounts_billing(struct fw_meta *m, struct fw_str group_id,
 					int64_t members, int64_t members_before),
 			     int64_t before_ms, void *ctx, struct fw_err *err)
 {
-	static const char sql[] =
-		"SELECT a.group_id, a.first_seen_ms, t.value,"
-		" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id),"
-		" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id AND m.first_seen_ms < ?2)"
-		" FROM accounts a LEFT JOIN account_traits t ON t.account_id = a.id AND t.key = 'created_at'"
-		" WHERE ?1 IS NULL OR a.group_id = ?1";
+	/* one account by its unique index (the billing thread asks often), or all */
+#define BILLING_SQL                                                                                \
+	"SELECT a.group_id, a.first_seen_ms, t.value,"                                             \
+	" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id),"                         \
+	" (SELECT count(*) FROM memberships m WHERE m.account_id = a.id AND m.first_seen_ms < ?2)" \
+	" FROM accounts a LEFT JOIN account_traits t ON t.account_id = a.id AND t.key = 'created_at'"
 	pthread_mutex_lock(&m->mu);
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = group_id.len ? m->billing_one : NULL;
 	int rc = 0;
-	if (sqlite3_prepare_v2(m->db, sql, -1, &s, NULL)) {
+	if (!s && sqlite3_prepare_v2(m->db,
+				     group_id.len ? BILLING_SQL " WHERE a.group_id = ?1"
+						  : BILLING_SQL " WHERE ?1 IS NULL",
+				     -1, &s, NULL)) {
 		rc = db_error(m, err, "reading accounts");
 	} else {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
 		if (group_id.len)
 			sqlite3_bind_text(s, 1, group_id.p, (int)group_id.len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, before_ms);
@@ -1149,7 +1156,12 @@ int fw_meta_accounts_billing(struct fw_meta *m, struct fw_str group_id,
 			fn(ctx, col_fw_str(s, 0), created, sqlite3_column_int64(s, 3),
 			   sqlite3_column_int64(s, 4));
 		}
-		sqlite3_finalize(s);
+		if (group_id.len) {
+			sqlite3_reset(s);
+			m->billing_one = s; /* kept for the next one */
+		} else {
+			sqlite3_finalize(s);
+		}
 	}
 	pthread_mutex_unlock(&m->mu);
 	return rc;

@@ -192,6 +192,8 @@ static void rec(struct rec *r, int type, const char *name, const char *props)
 	r->e.user_id = FW_STR_LIT("u1");
 	r->e.group_id = FW_STR_LIT("acme");
 	r->e.properties = fw_str_c(props);
+	/* usage records are Flywheel's own; everything else comes from an SDK */
+	r->e.source = !strcmp(name, "$usage") ? FW_SRC_INTERNAL : FW_SRC_SEGMENT;
 	r->props = NULL;
 	struct fw_json *j;
 	struct fw_json_error je;
@@ -324,6 +326,16 @@ TEST(meter_input_usage_records)
 	CHECK(input(&editors, FW_MSG_TRACK, "$usage", "{\"meter\":\"editors\",\"value\":null}", &num, key) == 0);
 	/* a $usage call that is not an event (never written, but never counted) */
 	CHECK(input(&calls, FW_MSG_IDENTIFY, "$usage", "{\"meter\":\"api_calls\",\"quantity\":5}", &num, key) == 0);
+	/* a `$usage` sent with a write key (any SDK source) counts nothing, nor a
+	 * negative quantity */
+	struct rec r = {0};
+	rec(&r, FW_MSG_TRACK, "$usage", "{\"meter\":\"spend\",\"quantity\":5}");
+	r.e.source = FW_SRC_SEGMENT;
+	struct fw_str k;
+	CHECK(fw_meter_input(&spend, &r.e, r.props, &num, &k) == 0);
+	fw_arena_release(&r.a);
+	CHECK(input(&spend, FW_MSG_TRACK, "$usage", "{\"meter\":\"spend\",\"quantity\":-5}", &num,
+		    key) == 0);
 }
 
 TEST(meter_config_lookup)
