@@ -24,6 +24,26 @@
  * Prints one JSON line on stdout; diagnostics (first errors, first non-2xx
  * answers) on stderr. Bounded by --warmup + --duration (+ --timeout for the
  * requests in flight at the end) and by --max-requests.
+ *
+ * --mode check: entitlement checks instead of batches (bench/entitlements/):
+ * every request is one check, built just before it is sent, with
+ * "Authorization: Bearer KEY", against accounts acct_00000 ... (--accounts,
+ * 10,000) and the meters and features of bench/entitlements/flywheel.yaml.
+ * --check picks the kind:
+ *   get        GET /api/v1/entitlements/check?account_id=…&meter=…  (a preflight)
+ *   preflight  POST {"account_id","meter","quantity","preflight":true}
+ *                meters: api_calls 50 %, storage_mb (quantity 5) 25 %,
+ *                active_users (a new value) 15 %, seats 10 %
+ *   feature    POST {"account_id","user_id","feature"}: reports 70 %, sso 15 %, export 15 %
+ *   feature-anon  the same without user_id (denial and prompt records name no person)
+ *   consume    POST {"account_id","user_id","meter","quantity","request_id"} with a
+ *                request id unique across runs: api_calls 70 %, storage_mb 20 %,
+ *                active_users 10 % (half of them values already counted)
+ *   consume-anon  the same without user_id: the `$usage` records name no person
+ *                (so the billing thread has no account's seats to recount)
+ *   health     GET /healthz (no key, no engine: the HTTP layer alone)
+ * --rate is then checks/s; the JSON line adds checks_per_s, check, allowed and
+ * denied (answers whose body starts {"allowed":true / false).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +57,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -64,6 +86,9 @@ static double g_timeout = 10;
 static int g_pool = 16;
 static int g_dump = 0;
 static const char *g_timeline = NULL;
+static int g_check_mode = 0;          /* --mode check */
+static const char *g_check = "preflight";
+static int g_accounts = 10000;
 
 /* ---------- shared state ---------- */
 static double g_t0, g_measure_start, g_deadline;
@@ -156,6 +181,9 @@ typedef struct {
     double t_last;
     double max_lat, max_at; /* worst latency (s) and its send time relative to the measure start */
     uint64_t slow100;       /* acknowledged requests slower than 100 ms */
+    uint64_t allowed, denied; /* --mode check */
+    uint64_t rng;
+    char req[2048];
     /* response reader */
     char rb[65536];
     size_t rs, re; /* unread bytes are rb[rs..re) */
@@ -392,6 +420,75 @@ static void record(conn_t *c, double lat_sched, double lat_send, double at) {
     c->nlat++;
 }
 
+/* ---------- --mode check ---------- */
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* One check request (headers and body) in c->req; returns its length. */
+static size_t check_request(conn_t *c, uint64_t seq) {
+    char body[512], q[256];
+    unsigned a = (unsigned)(rng_next(&c->rng) % (uint64_t)g_accounts), x = (unsigned)(rng_next(&c->rng) % 100);
+    size_t bl = 0;
+    const char *kind = g_check;
+    if (!strcmp(kind, "health"))
+        return (size_t)snprintf(c->req, sizeof c->req, "GET /healthz HTTP/1.1\r\nHost: %s:%s\r\nAccept: */*\r\n\r\n",
+                                g_host, g_port);
+    if (!strcmp(kind, "get") || !strcmp(kind, "preflight")) {
+        const char *m = x < 50 ? "api_calls" : x < 75 ? "storage_mb" : x < 90 ? "active_users" : "seats";
+        int qty = x >= 50 && x < 75 ? 5 : 1;
+        if (kind[0] == 'g') {
+            if (x >= 75 && x < 90)
+                snprintf(q, sizeof q, "account_id=acct_%05u&meter=%s&value=u_%05u_new", a, m, a);
+            else
+                snprintf(q, sizeof q, "account_id=acct_%05u&meter=%s&quantity=%d", a, m, qty);
+            return (size_t)snprintf(c->req, sizeof c->req,
+                                    "GET /api/v1/entitlements/check?%s HTTP/1.1\r\nHost: %s:%s\r\n"
+                                    "Authorization: Bearer %s\r\nAccept: */*\r\n\r\n",
+                                    q, g_host, g_port, g_key);
+        }
+        if (x >= 75 && x < 90)
+            bl = (size_t)snprintf(body, sizeof body,
+                                  "{\"account_id\":\"acct_%05u\",\"meter\":\"%s\",\"value\":\"u_%05u_new\",\"preflight\":true}",
+                                  a, m, a);
+        else
+            bl = (size_t)snprintf(body, sizeof body,
+                                  "{\"account_id\":\"acct_%05u\",\"meter\":\"%s\",\"quantity\":%d,\"preflight\":true}", a,
+                                  m, qty);
+    } else if (!strcmp(kind, "feature")) {
+        const char *f = x < 70 ? "reports" : x < 85 ? "sso" : "export";
+        bl = (size_t)snprintf(body, sizeof body,
+                              "{\"account_id\":\"acct_%05u\",\"user_id\":\"u_%05u_0\",\"feature\":\"%s\"}", a, a, f);
+    } else if (!strcmp(kind, "feature-anon")) {
+        const char *f = x < 70 ? "reports" : x < 85 ? "sso" : "export";
+        bl = (size_t)snprintf(body, sizeof body, "{\"account_id\":\"acct_%05u\",\"feature\":\"%s\"}", a, f);
+    } else { /* consume, consume-anon */
+        const char *m = x < 70 ? "api_calls" : x < 90 ? "storage_mb" : "active_users";
+        char val[64] = "", user[48] = "";
+        if (x >= 90)
+            snprintf(val, sizeof val, ",\"value\":\"u_%05u_%u\"", a, (unsigned)(rng_next(&c->rng) % 20));
+        if (!strcmp(kind, "consume")) snprintf(user, sizeof user, "\"user_id\":\"u_%05u_0\",", a);
+        bl = (size_t)snprintf(body, sizeof body,
+                              "{\"account_id\":\"acct_%05u\",%s\"meter\":\"%s\",\"quantity\":1%s,"
+                              "\"request_id\":\"lg-%lld-%08x-%d-%llu\"}",
+                              a, user, m, val, (long long)g_start_ms, (unsigned)g_run_id, c->id, (unsigned long long)seq);
+    }
+    size_t hl = (size_t)snprintf(c->req, sizeof c->req,
+                                 "POST /api/v1/entitlements/check HTTP/1.1\r\nHost: %s:%s\r\n"
+                                 "Authorization: Bearer %s\r\nContent-Type: application/json\r\nAccept: */*\r\n"
+                                 "Content-Length: %zu\r\n\r\n",
+                                 g_host, g_port, g_key, bl);
+    if (hl + bl >= sizeof c->req) {
+        fprintf(stderr, "loadgen: check request too long\n");
+        exit(2);
+    }
+    memcpy(c->req + hl, body, bl);
+    return hl + bl;
+}
+
 static void *conn_main(void *arg) {
     conn_t *c = arg;
     int fd = -1;
@@ -419,12 +516,19 @@ static void *conn_main(void *arg) {
                 continue;
             }
         }
-        body_t *bd = &c->bodies[c->requests % (uint64_t)g_pool];
-        for (int i = 0; i < g_batch; i++) ev_patch_seq(bd->data + bd->seq_off[i], c->seq++);
-        size_t hi = c->requests % (uint64_t)g_pool;
+        const char *hp, *bp;
+        size_t hln, bln;
+        if (g_check_mode) {
+            hp = c->req, hln = check_request(c, c->seq++), bp = "", bln = 0;
+        } else {
+            body_t *bd = &c->bodies[c->requests % (uint64_t)g_pool];
+            for (int i = 0; i < g_batch; i++) ev_patch_seq(bd->data + bd->seq_off[i], c->seq++);
+            size_t hi = c->requests % (uint64_t)g_pool;
+            hp = c->hdr[hi], hln = c->hlen[hi], bp = bd->data, bln = bd->len;
+        }
         c->requests++;
         double t_send = now_s();
-        if (send_all(fd, c->hdr[hi], c->hlen[hi], bd->data, bd->len) < 0) {
+        if (send_all(fd, hp, hln, bp, bln) < 0) {
             int e = errno;
             c->errors++;
             diag(&g_diag_errors, "conn %d: send failed after %.1f ms: %s", c->id, (now_s() - t_send) * 1e3,
@@ -451,7 +555,9 @@ static void *conn_main(void *arg) {
             c->ok++;
             if (t_send >= g_measure_start) {
                 c->events += (uint64_t)g_batch;
-                c->bytes += bd->len;
+                c->bytes += hln + bln;
+                if (g_check_mode && !strncmp(snip, "{\"allowed\":true", 15)) c->allowed++;
+                if (g_check_mode && !strncmp(snip, "{\"allowed\":false", 16)) c->denied++;
                 record(c, t_done - sched, t_done - t_send, sched - g_measure_start);
                 if (t_done - sched > c->max_lat) c->max_lat = t_done - sched, c->max_at = sched - g_measure_start;
                 if (t_done - sched > 0.1) c->slow100++;
@@ -486,6 +592,8 @@ static void usage(void) {
             "usage: loadgen --url http://HOST:PORT [--path /v1/batch] --key KEY [--connections N] [--duration S]\n"
             "               [--warmup S] [--batch N] [--rate EVENTS_PER_S] [--seed N] [--max-requests N]\n"
             "               [--timeout S] [--pool N] [--label TEXT] [--dump] [--timeline FILE]\n"
+            "               [--mode batch|check] [--check get|preflight|feature|feature-anon|consume|consume-anon|health]\n"
+            "               [--accounts N]\n"
             "  --timeline FILE  write one line per 100 ms of the run: start s, acked requests sent then,\n"
             "                   their max latency ms (from schedule), max latency ms (from send)\n");
     exit(2);
@@ -512,12 +620,27 @@ int main(int argc, char **argv) {
         else if (OPT("--label")) g_label = v;
         else if (!strcmp(a, "--dump")) g_dump = 1;
         else if (OPT("--timeline")) g_timeline = v;
+        else if (OPT("--mode")) {
+            if (strcmp(v, "batch") && strcmp(v, "check")) usage();
+            g_check_mode = !strcmp(v, "check");
+        } else if (OPT("--check")) g_check = v;
+        else if (OPT("--accounts")) g_accounts = atoi(v);
         else usage();
 #undef OPT
     }
     if (g_conns < 1 || g_conns > 1024 || g_batch < 1 || g_batch > 10000 || g_duration <= 0 || g_duration > 3600 ||
         g_warmup < 0 || g_pool < 1 || g_max_requests < 1 || g_timeout <= 0)
         usage();
+    if (g_check_mode) {
+        if (strcmp(g_check, "get") && strcmp(g_check, "preflight") && strcmp(g_check, "feature") &&
+            strcmp(g_check, "feature-anon") &&
+            strcmp(g_check, "consume") && strcmp(g_check, "consume-anon") && strcmp(g_check, "health"))
+            usage();
+        if (g_accounts < 1 || g_accounts > 100000) usage();
+        g_batch = 1;      /* one check per request: --rate is checks/s */
+        g_path = !strcmp(g_check, "health") ? "/healthz" : "/api/v1/entitlements/check";
+        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* open loop: wake on schedule, not 50 µs late */
+    }
     if (strncmp(url, "http://", 7) != 0) {
         fprintf(stderr, "loadgen: only http:// URLs\n");
         return 2;
@@ -549,7 +672,16 @@ int main(int argc, char **argv) {
     conn_t *cs = calloc((size_t)g_conns, sizeof *cs);
     for (int i = 0; i < g_conns; i++) {
         cs[i].id = i;
-        build_bodies(&cs[i]);
+        cs[i].rng = g_seed * 1000003ULL + (uint64_t)i * 7919ULL + 17;
+        if (!g_check_mode) build_bodies(&cs[i]);
+    }
+    if (g_dump && g_check_mode) { /* a few requests of connection 0 */
+        for (int b = 0; b < g_pool; b++) {
+            size_t n = check_request(&cs[0], cs[0].seq++);
+            fwrite(cs[0].req, 1, n, stdout);
+            fputc('\n', stdout);
+        }
+        return 0;
     }
     if (g_dump) { /* print the pool of connection 0 (one request = headers + body per line pair) and exit */
         for (int b = 0; b < g_pool; b++) {
@@ -561,7 +693,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     size_t body_bytes = 0;
-    for (int b = 0; b < g_pool; b++) body_bytes += cs[0].bodies[b].len;
+    for (int b = 0; b < g_pool && !g_check_mode; b++) body_bytes += cs[0].bodies[b].len;
 
     g_t0 = now_s() + 0.05;
     g_measure_start = g_t0 + g_warmup;
@@ -574,7 +706,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < g_conns; i++) pthread_join(cs[i].th, NULL);
 
     uint64_t requests = 0, ok = 0, errors = 0, non2xx = 0, events = 0, bytes = 0, connects = 0;
-    uint64_t status[600] = {0}, slow100 = 0;
+    uint64_t status[600] = {0}, slow100 = 0, allowed = 0, denied = 0;
     size_t nlat = 0;
     double max_lat = 0, max_at = 0;
     double t_end = g_deadline;
@@ -590,6 +722,7 @@ int main(int argc, char **argv) {
         if (cs[i].t_last > t_end) t_end = cs[i].t_last;
         for (int s = 0; s < 600; s++) status[s] += cs[i].status[s];
         slow100 += cs[i].slow100;
+        allowed += cs[i].allowed, denied += cs[i].denied;
         if (cs[i].max_lat > max_lat) max_lat = cs[i].max_lat, max_at = cs[i].max_at;
     }
     float *lat = malloc((nlat + 1) * sizeof(float)), *slat = malloc((nlat + 1) * sizeof(float));
@@ -634,7 +767,7 @@ int main(int argc, char **argv) {
            "\"target_events_per_s\":%.0f,\"events_per_s\":%.0f,\"requests\":%llu,\"ok\":%llu,\"errors\":%llu,"
            "\"non2xx\":%llu,\"events\":%llu,\"acked_events_total\":%llu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
            "\"max_ms\":%.3f,\"latency_from\":\"%s\",\"send_p50_ms\":%.3f,\"send_p99_ms\":%.3f,\"send_max_ms\":%.3f,"
-           "\"max_at_s\":%.3f,\"slow_over_100ms\":%llu,\"mb_per_s\":%.1f,\"bytes_per_event\":%.0f,\"connects\":%llu,\"run_id\":\"%08x\",\"status\":{",
+           "\"max_at_s\":%.3f,\"slow_over_100ms\":%llu,\"mb_per_s\":%.1f,\"bytes_per_event\":%.0f,\"connects\":%llu,\"run_id\":\"%08x\",",
            g_label, g_rate > 0 ? "open" : "closed", g_conns, g_batch, elapsed, g_warmup, g_rate,
            (double)events / elapsed, (unsigned long long)requests, (unsigned long long)ok,
            (unsigned long long)errors, (unsigned long long)non2xx, (unsigned long long)events,
@@ -643,6 +776,14 @@ int main(int argc, char **argv) {
            g_rate > 0 ? "schedule" : "send", pct(slat, nlat, 50), pct(slat, nlat, 99), nlat ? slat[nlat - 1] : 0.0,
            max_at, (unsigned long long)slow100, (double)bytes / elapsed / 1e6, (double)body_bytes / ((double)g_pool * g_batch),
            (unsigned long long)connects, (unsigned)g_run_id);
+    if (g_check_mode) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("\"check\":\"%s\",\"checks_per_s\":%.0f,\"allowed\":%llu,\"denied\":%llu,\"client_cpu_s\":%.3f,", g_check,
+               (double)events / elapsed, (unsigned long long)allowed, (unsigned long long)denied,
+               (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    }
+    printf("\"status\":{");
     int first = 1;
     for (int s = 0; s < 600; s++)
         if (status[s]) {

@@ -16,6 +16,9 @@
 #  6. bench/analytics/run.sh: funnel, retention, DAU/MAU, accounts, events in Flywheel,
 #     DuckDB and ClickHouse on one generated dataset (FW_BENCH_EVENTS, 10M), cross-checked
 #  7. bench/scoring/run.sh: full PQL rescore and event-to-score latency (10M messages)
+#  8. bench/entitlements/run.sh: entitlement checks in-process and over HTTP
+#     (goal >= 50,000 checks/s with p99 under 2 ms), meter update cost per
+#     event against SQLite; bench/out/entitlements.json (~2 minutes)
 # Prints a table and writes bench/out/results.json. Every server it starts
 # listens on 127.0.0.1 only and is killed on exit.
 #
@@ -25,6 +28,7 @@
 #   BENCH_SKIP_CLICKHOUSE=1  BENCH_NO_INSTALL=1 (don't apt-get clickhouse)
 #   BENCH_KEEP=1 (keep the temporary data directories)
 #   BENCH_SKIP_ANALYTICS=1, FW_BENCH_EVENTS=10000000 (analytics; more in bench/README.md)
+#   BENCH_SKIP_SCORING=1, BENCH_SKIP_ENTITLEMENTS=1 (FW_BENCH_ENT_* in bench/README.md)
 set -uo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -406,4 +410,20 @@ if [ -z "${BENCH_SKIP_SCORING:-}" ]; then
     PIDS+=("$SC_PID")
     wait "$SC_PID"; SC_RC=$?
     [ $SC_RC -eq 0 ] || { echo "bench: scoring failed (status $SC_RC)" >&2; exit $SC_RC; }
+fi
+
+# ---------------------------------------------------------------- entitlements
+# bench/entitlements/run.sh: entitlement checks in-process (build/entitlements_inproc:
+# preflight, feature, consuming with and without fdatasync; meter updates per event
+# against SQLite) and over HTTP (bench/out/loadgen --mode check, 8/16/32 connections,
+# closed loop and open loop at 50,000 checks/s; a node:http peer); its own table,
+# bench/out/entitlements.json and an "entitlements" member in results.json.
+# BENCH_SKIP_ENTITLEMENTS=1 skips it.
+if [ -z "${BENCH_SKIP_ENTITLEMENTS:-}" ]; then
+    say "entitlements: checks in-process and over HTTP (bench/entitlements/run.sh)"
+    FLYWHEEL_BIN=$FLYWHEEL_BIN "$BENCH/entitlements/run.sh" &
+    EN_PID=$!
+    PIDS+=("$EN_PID")
+    wait "$EN_PID"; EN_RC=$?
+    [ $EN_RC -eq 0 ] || { echo "bench: entitlements failed (status $EN_RC)" >&2; exit $EN_RC; }
 fi
