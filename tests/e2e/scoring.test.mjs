@@ -194,8 +194,10 @@ test('triggers route without score; at-risk and expansion show their numbers', a
   assert.equal(ent.activated, false);
   const risk = await until(async () => {
     const r = await srv.api('/api/v1/signals/at-risk');
-    return r.status === 200 && r.json.accounts.find((a) => a.key === 'quietco');
-  }, 'quietco at risk');
+    // quiet from its group call alone at first: wait for its page views too
+    const a = r.status === 200 && r.json.accounts.find((x) => x.key === 'quietco');
+    return a && a.last_active ? a : null;
+  }, 'quietco at risk, with its last activity');
   assert.equal(risk.mrr, 99);
   assert.equal(risk.active_events_7d, 0);
   assert.ok(Date.parse(risk.last_active) < Date.now() - 19 * DAY);
