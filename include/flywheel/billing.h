@@ -70,6 +70,9 @@ int fw_meter_input(const struct fw_meter *m, const struct fw_event *e,
 const struct fw_meter *fw_config_meter(const struct fw_config *c, const char *name, size_t n);
 /* The plan named `name`, or NULL. */
 const struct fw_plan *fw_config_plan(const struct fw_config *c, const char *name, size_t n);
+/* Plan p's limit on `meter` ("seats" or a meter's name), or NULL (p may be
+ * NULL): none, so no limit. */
+const struct fw_plan_limit *fw_plan_limit_of(const struct fw_plan *p, const char *meter);
 
 /* ---- the engine (src/bill/billing.c) ---- */
 

@@ -264,14 +264,6 @@ static const struct fw_plan *plan_of(const struct fw_billing *b, const struct ac
 	return a->plan >= 0 ? &b->cfg->plans[a->plan] : NULL;
 }
 
-static const struct fw_plan_limit *limit_of(const struct fw_plan *p, const char *meter)
-{
-	for (size_t i = 0; p && i < p->nlimits; i++)
-		if (!strcmp(p->limits[i].meter, meter))
-			return &p->limits[i];
-	return NULL;
-}
-
 static int has_feature(const struct fw_plan *p, struct fw_str f)
 {
 	for (size_t i = 0; p && i < p->features.n; i++)
@@ -587,7 +579,7 @@ static void remember_answer(struct fw_billing *b, struct stripe *st, struct acct
 	if (idem_lookup(st, h->key))
 		return;
 	const struct fw_meter *m = &b->cfg->meters[h->meter];
-	const struct fw_plan_limit *l = limit_of(plan_of(b, a), m->name);
+	const struct fw_plan_limit *l = fw_plan_limit_of(plan_of(b, a), m->name);
 	double after = h->usage + h->quantity, overage = 0;
 	struct answer x = {.key = h->key, .allowed = 1, .consumed = 1, .usage = h->usage};
 	x.reason = (int8_t)(l ? classify(b->cfg, l, after, &overage) : FW_CHECK_OK);
@@ -848,7 +840,7 @@ struct fit_limit {
 static int fits_limit(const struct fw_plan *p, const void *arg)
 {
 	const struct fit_limit *f = arg;
-	const struct fw_plan_limit *l = limit_of(p, f->meter);
+	const struct fw_plan_limit *l = fw_plan_limit_of(p, f->meter);
 	return !l || l->limit >= f->need;
 }
 
@@ -865,7 +857,7 @@ static void fill_prompt(const struct fw_config *c, const struct fw_plan *from,
 	pr->limit = -1;
 	if (!to)
 		return;
-	const struct fw_plan_limit *l = meter ? limit_of(to, meter) : NULL;
+	const struct fw_plan_limit *l = meter ? fw_plan_limit_of(to, meter) : NULL;
 	if (l)
 		pr->limit = l->limit;
 	for (size_t i = 0; i < to->features.n; i++) {
@@ -948,7 +940,7 @@ static void decide_meter(struct fw_billing *b, struct acct *a, const struct fw_c
 	const struct fw_config *cfg = b->cfg;
 	const struct fw_plan *plan = plan_of(b, a);
 	const char *mname = mi >= 0 ? cfg->meters[mi].name : "seats";
-	const struct fw_plan_limit *l = limit_of(plan, mname);
+	const struct fw_plan_limit *l = fw_plan_limit_of(plan, mname);
 	double q = c->quantity, usage, after;
 	*new_value = 1;
 	if (mi < 0) {
@@ -1732,7 +1724,7 @@ static const char *agg_name(enum fw_meter_agg a)
 static void json_limit(struct fw_buf *o, const struct fw_plan *plan, const char *meter,
 		       double usage)
 {
-	const struct fw_plan_limit *l = limit_of(plan, meter);
+	const struct fw_plan_limit *l = fw_plan_limit_of(plan, meter);
 	fw_buf_adds(o, ",\"limit\":");
 	if (!l) {
 		fw_buf_adds(o, "null,\"remaining\":null,\"hard\":null");

@@ -361,18 +361,6 @@ static const char *plan_at(const struct usage_run *x, uint32_t account, int64_t 
 	return d;
 }
 
-static int limit_of(const struct fw_config *cfg, const char *plan, size_t n, const char *meter,
-		    double *limit)
-{
-	const struct fw_plan *p = fw_config_plan(cfg, plan, n);
-	for (size_t i = 0; p && i < p->nlimits; i++)
-		if (!strcmp(p->limits[i].meter, meter)) {
-			*limit = p->limits[i].limit;
-			return 1;
-		}
-	return 0;
-}
-
 static const char *const agg_names[] = {"count", "sum", "unique", "max"};
 
 static void csv_field(struct fw_buf *b, const char *s, size_t n)
@@ -419,8 +407,9 @@ static void write_row(const struct usage_run *x, const struct cell *c, struct fw
 			       : c->value;
 	size_t plen;
 	const char *plan = plan_at(x, c->account, c->period.end_ms, &plen);
-	double limit = 0, overage = 0;
-	int has_limit = limit_of(cfg, plan, plen, meter, &limit);
+	const struct fw_plan_limit *l = fw_plan_limit_of(fw_config_plan(cfg, plan, plen), meter);
+	double limit = l ? l->limit : 0, overage = 0;
+	int has_limit = l != NULL;
 	if (has_limit && value > limit)
 		overage = value - limit;
 	char start[32], end[32];

@@ -64,6 +64,14 @@ const struct fw_plan *fw_config_plan(const struct fw_config *c, const char *name
 	return NULL;
 }
 
+const struct fw_plan_limit *fw_plan_limit_of(const struct fw_plan *p, const char *meter)
+{
+	for (size_t i = 0; p && i < p->nlimits; i++)
+		if (!strcmp(p->limits[i].meter, meter))
+			return &p->limits[i];
+	return NULL;
+}
+
 static int named_in(const struct fw_config_list *l, struct fw_str name)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -18,6 +18,7 @@
  */
 #include "score_int.h"
 
+#include "flywheel/billing.h"
 #include "flywheel/json.h"
 
 #include <math.h>
@@ -1083,12 +1084,9 @@ static double account_mrr(struct fw_scorer *sc, uint32_t slot)
 
 double sc_plan_limit(const struct fw_config *c, const char *plan, const char *meter)
 {
-	for (size_t i = 0; i < c->nplans; i++)
-		if (plan && !strcmp(c->plans[i].name, plan))
-			for (size_t k = 0; k < c->plans[i].nlimits; k++)
-				if (!strcmp(c->plans[i].limits[k].meter, meter))
-					return c->plans[i].limits[k].limit;
-	return NAN;
+	const struct fw_plan_limit *l =
+	    plan ? fw_plan_limit_of(fw_config_plan(c, plan, strlen(plan)), meter) : NULL;
+	return l ? l->limit : NAN;
 }
 
 const char *sc_account_plan(struct fw_scorer *sc, uint32_t slot, char *buf, size_t n)
