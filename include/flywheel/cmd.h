@@ -31,6 +31,8 @@ const char *fw_cmd_default_data(void);
 struct fw_server;
 int fw_cmd_open_data(const char *data, const char *config, struct fw_server **out,
 		     struct fw_err *err);
+/* Append `s` percent-encoded for a URL's query (RFC 3986 unreserved kept). */
+void fw_cmd_url_escape(struct fw_buf *b, const char *s);
 /* A request to a running server for --url (HTTP/1.1, Connection: close, bearer
  * key): GET, or a JSON POST when `post` is not NULL. Fills body and status. */
 int fw_cmd_http(const char *url, const char *key, const char *path, const struct fw_buf *post,

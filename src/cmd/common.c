@@ -43,6 +43,18 @@ const char *fw_cmd_default_data(void)
 
 /* Minimal HTTP/1.1 client for --url: Connection: close, reads to EOF. A
  * request body (post != NULL) is sent as a JSON POST. */
+void fw_cmd_url_escape(struct fw_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-_.~", c))
+			fw_buf_addc(b, (char)c);
+		else
+			fw_buf_printf(b, "%%%02X", c);
+	}
+}
+
 int fw_cmd_http(const char *url, const char *key, const char *path, const struct fw_buf *post,
 		     struct fw_buf *body, int *status, struct fw_err *err)
 {

@@ -35,18 +35,6 @@ static const char HELP[] =
 	"  --url URL --key KEY  ask a running server (or $FLYWHEEL_URL, $FLYWHEEL_SECRET_KEY)\n";
 
 
-static void url_escape(struct fw_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("-_.~", c))
-			fw_buf_addc(b, (char)c);
-		else
-			fw_buf_printf(b, "%%%02X", c);
-	}
-}
-
 static void print_table(const char *kind, struct fw_json *root)
 {
 	if (!strcmp(kind, "events")) {
@@ -186,22 +174,22 @@ static int query_basic(int argc, char **argv)
 			fw_buf_adds(&path, "/api/v1/metrics?");
 		else {
 			fw_buf_printf(&path, "/api/v1/%s/", !strcmp(kind, "person") ? "people" : "accounts");
-			url_escape(&path, arg);
+			fw_cmd_url_escape(&path, arg);
 			fw_buf_addc(&path, '?');
 		}
 		if (from) {
 			fw_buf_adds(&path, "from=");
-			url_escape(&path, from);
+			fw_cmd_url_escape(&path, from);
 			fw_buf_addc(&path, '&');
 		}
 		if (to) {
 			fw_buf_adds(&path, "to=");
-			url_escape(&path, to);
+			fw_cmd_url_escape(&path, to);
 			fw_buf_addc(&path, '&');
 		}
 		if (event) {
 			fw_buf_adds(&path, "event=");
-			url_escape(&path, event);
+			fw_cmd_url_escape(&path, event);
 		}
 		rc = fw_cmd_http(url, key, path.data, NULL, &out, &status, &err);
 		fw_buf_release(&path);

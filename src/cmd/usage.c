@@ -35,16 +35,10 @@ static const char HELP[] =
 	"  flywheel usage export --url http://127.0.0.1:8080 --key SECRET --from 2026-01-01 \\\n"
 	"      --to 2026-04-01 --account acme\n";
 
-/* Percent-encode a query value. */
 static void add_query(struct fw_buf *b, const char *name, const char *v)
 {
 	fw_buf_printf(b, "&%s=", name);
-	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
-		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		    strchr("-_.~", *c))
-			fw_buf_addc(b, (char)*c);
-		else
-			fw_buf_printf(b, "%%%02X", *c);
+	fw_cmd_url_escape(b, v);
 }
 
 /* Write `out` to path through a temporary file, so a reader never sees half. */

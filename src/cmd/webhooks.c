@@ -33,18 +33,6 @@ static const struct {
 	{"test", "a destination name (from destinations: in flywheel.yaml)", 1},
 };
 
-static void url_escape(struct fw_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("-_.~", c))
-			fw_buf_addc(b, (char)c);
-		else
-			fw_buf_printf(b, "%%%02X", c);
-	}
-}
-
 /* A JSON member as table text: "-" for null or absent. */
 static const char *text(struct fw_buf *b, const struct fw_json *obj, const char *key)
 {
@@ -181,12 +169,12 @@ int fw_cmd_webhooks(int argc, char **argv)
 		for (size_t i = 0; i < FW_ARRAY_LEN(names); i++)
 			if (vals[i]) {
 				fw_buf_printf(&path, "%s=", names[i]);
-				url_escape(&path, vals[i]);
+				fw_cmd_url_escape(&path, vals[i]);
 				fw_buf_addc(&path, '&');
 			}
 	} else {
 		fw_buf_adds(&path, !strcmp(action, "test") ? "/api/v1/destinations/" : "/api/v1/deliveries/");
-		url_escape(&path, arg);
+		fw_cmd_url_escape(&path, arg);
 		if (ACTIONS[k].post)
 			fw_buf_printf(&path, "/%s", action);
 	}
