@@ -801,11 +801,6 @@ static void props_num(struct fw_buf *b, const char *key, double v)
 	fw_json_write_double(b, v);
 }
 
-static void day_of(int64_t ms, char out[16])
-{
-	fw_time_format_day(ms, out);
-}
-
 /* ---- checks ---- */
 
 /* The plan an upgrade prompt offers: the upgrade_to chain's first plan that
@@ -849,8 +844,8 @@ static int fits_feature(const struct fw_plan *p, const void *arg)
 	return has_feature(p, *(const struct fw_str *)arg);
 }
 
-static void fill_prompt(const struct fw_config *c, const struct fw_plan *from,
-			const struct fw_plan *to, const char *meter, struct fw_prompt *pr)
+static void fill_prompt(const struct fw_plan *from, const struct fw_plan *to, const char *meter,
+			struct fw_prompt *pr)
 {
 	pr->to = to;
 	pr->show = to != NULL;
@@ -865,7 +860,6 @@ static void fill_prompt(const struct fw_config *c, const struct fw_plan *from,
 		if (!has_feature(from, f) && pr->nunlocks < FW_CONFIG_MAX_LIST)
 			pr->unlocks[pr->nunlocks++] = to->features.items[i];
 	}
-	(void)c;
 }
 
 static void fill_plan(const struct fw_billing *b, const struct acct *a, int64_t now,
@@ -980,17 +974,17 @@ static void decide_meter(struct fw_billing *b, struct acct *a, const struct fw_c
 	if (r->reason != FW_CHECK_OK) {
 		/* a limit the plan offered needs to hold what was asked for */
 		struct fit_limit f = {mname, after > l->limit ? after : l->limit + 1};
-		fill_prompt(cfg, plan, upgrade_target(cfg, plan, fits_limit, &f), mname, &r->prompt);
+		fill_prompt(plan, upgrade_target(cfg, plan, fits_limit, &f), mname, &r->prompt);
 	}
 }
 
 /* Records a check writes: the `$usage` record when it consumes, and the
  * denial / prompt events (one per person, limit and day). */
-static void check_records(struct fw_billing *b, const struct fw_check *c,
+static void check_records(const struct fw_check *c,
 			  const struct fw_check_result *r, const char *what, struct records *out)
 {
 	char day[16];
-	day_of(c->now_ms, day);
+	fw_time_format_day(c->now_ms, day);
 	struct fw_buf p = {0};
 	const char *plan = r->plan_name;
 	if (r->consumed) {
@@ -1044,7 +1038,6 @@ static void check_records(struct fw_billing *b, const struct fw_check *c,
 	}
 	fw_buf_release(&p);
 	rec_fix(out);
-	(void)b;
 }
 
 int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_check_result *r,
@@ -1114,7 +1107,7 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 		r->allowed = has_feature(r->plan, c->feature);
 		r->reason = r->allowed ? FW_CHECK_OK : FW_CHECK_FEATURE_DENIED;
 		if (!r->allowed)
-			fill_prompt(cfg, r->plan,
+			fill_prompt(r->plan,
 				    upgrade_target(cfg, r->plan, fits_feature, &c->feature), NULL,
 				    &r->prompt);
 	} else {
@@ -1150,7 +1143,7 @@ int fw_billing_check(struct fw_billing *b, const struct fw_check *c, struct fw_c
 	if (r->prompt.show)
 		atomic_fetch_add(&b->prompts, 1);
 	struct records out = {0};
-	check_records(b, c, r, what, &out);
+	check_records(c, r, what, &out);
 	uint8_t stored[4] = {1, 1, 1, 1};
 	int rc = 0;
 	if (out.n) {
@@ -1387,7 +1380,7 @@ int fw_billing_start_trial(struct fw_billing *b, struct fw_str account, struct f
 	current_plan(b, account, previous, sizeof previous, &had);
 	if (had) {
 		char day[16];
-		day_of(had, day);
+		fw_time_format_day(had, day);
 		return fw_error(err, FW_ECONFLICT, "account %.*s already had a trial (from %s)",
 				(int)account.len, account.p, day);
 	}

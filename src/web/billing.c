@@ -21,13 +21,20 @@ static void answer(struct fw_resp *resp, int rc, struct fw_err *err)
 	fw_api_answer(resp, rc, err, "invalid_request");
 }
 
-/* The engine, or a 503 when this server keeps none (it always does under
- * `serve`). */
+/* The engine once it has read the log, or a 503 (retry) before that, or
+ * when this server keeps none (it always does under `serve`). */
 static struct fw_billing *engine(struct fw_req *req, struct fw_resp *resp)
 {
-	if (!req->srv->billing)
+	struct fw_billing *b = req->srv->billing;
+	if (!b) {
 		fw_resp_error(resp, 503, "unavailable", "entitlements run under `flywheel serve` only");
-	return req->srv->billing;
+	} else if (!fw_billing_ready(b)) {
+		fw_resp_error(resp, 503, "unavailable",
+			      "entitlements are still being read from the event log; retry in a second");
+		resp->retry_after = 1;
+		b = NULL;
+	}
+	return b;
 }
 
 /* The request body as a JSON object, or a 400 and NULL. */
@@ -160,7 +167,7 @@ static void h_check(struct fw_req *req, struct fw_resp *resp)
 	if (!strcmp(req->method, "GET")) {
 		/* a preflight from the query string */
 		const char *v;
-		c.account = fw_str_c(fw_req_query(req, "account_id") ? fw_req_query(req, "account_id") : "");
+		c.account = fw_str_c((v = fw_req_query(req, "account_id")) ? v : "");
 		c.user_id = fw_str_c((v = fw_req_query(req, "user_id")) ? v : "");
 		c.feature = fw_str_c((v = fw_req_query(req, "feature")) ? v : "");
 		c.meter = fw_str_c((v = fw_req_query(req, "meter")) ? v : "");
@@ -197,13 +204,6 @@ static void h_account(struct fw_req *req, struct fw_resp *resp)
 	struct fw_billing *b = engine(req, resp);
 	if (!b)
 		return;
-	if (!fw_billing_ready(b)) {
-		struct fw_err err;
-		answer(resp, fw_error(&err, FW_EAGAIN, "entitlements are still being read from the "
-						       "event log; retry in a second"),
-		       &err);
-		return;
-	}
 	if (req->tail.len >= 128 || memchr(req->tail.p, '/', req->tail.len)) {
 		fw_resp_error(resp, 404, "not_found", "use /api/v1/entitlements/ACCOUNT_ID");
 		return;
@@ -343,10 +343,7 @@ static void h_account_post(struct fw_req *req, struct fw_resp *resp)
 	struct fw_err err = {0};
 	int rc;
 	int64_t now = fw_now_ms(), ends = 0;
-	if (!fw_billing_ready(b))
-		rc = fw_error(&err, FW_EAGAIN, "entitlements are still being read from the event log; "
-					       "retry in a second");
-	else if (plan)
+	if (plan)
 		rc = fw_billing_set_plan(b, id, user, pname, mrr, now, &err);
 	else
 		rc = fw_billing_start_trial(b, id, user, name.len ? pname : NULL, now, &ends, &err);
