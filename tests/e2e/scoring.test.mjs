@@ -7,13 +7,13 @@
 // numbers behind them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Analytics } from '@segment/analytics-node';
 import { Webhook } from 'standardwebhooks';
 import { start, tempDataDir, sleep, BIN } from './lib/server.mjs';
+import { webhookReceiver } from './lib/receiver.mjs';
 
 const WRITE = 'wk_scoring';
 const SECRET = 'sk_scoring';
@@ -23,20 +23,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-/** A webhook receiver on 127.0.0.1 that keeps every delivery. */
 async function receiver() {
-  const got = [];
-  const srv = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => srv.close(r)));
-  return { url: `http://127.0.0.1:${srv.address().port}/hook`, got };
+  const r = await webhookReceiver();
+  cleanups.push(r.close);
+  return r;
 }
 
 function sdk(url) {
